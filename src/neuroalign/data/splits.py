@@ -1,0 +1,64 @@
+"""Seeded random split of each stimulus's valid repeats into two halves (pure array functions)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neuroalign._validation import check_seed
+from neuroalign.errors import DataError
+
+__all__ = ["split_half_masks", "split_half_means", "min_valid_repeats"]
+
+
+def min_valid_repeats(responses: np.ndarray) -> int:
+    """Smallest number of valid (non-NaN) repeats over all (stimulus, unit) cells.
+
+    ``responses``: ``(n_stimuli, n_units, n_repeats)``.
+    """
+    return int(np.min(np.sum(~np.isnan(responses), axis=2))) if responses.size else 0
+
+
+def split_half_masks(
+    responses: np.ndarray, seed, *, shared_across_units: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean masks ``(n_stimuli, n_units, n_repeats)`` of two random halves of the valid repeats.
+
+    For every (stimulus, unit) the valid repeats are shuffled and the first ``n // 2`` go to half A,
+    the remaining ``n - n // 2`` to half B. With ``shared_across_units`` one random order of repeat
+    slots is drawn per stimulus and applied to every unit, so units recorded on the same trials are
+    split by trial (noise correlations are kept); units whose valid slots differ still get valid halves.
+
+    Raises :class:`DataError` when a cell has fewer than 2 valid repeats.
+    """
+    rng = check_seed(seed)
+    valid = ~np.isnan(responses)
+    n_valid = valid.sum(axis=2)
+    if responses.shape[2] < 2 or n_valid.min(initial=2) < 2:
+        s, u = np.unravel_index(int(np.argmin(n_valid)), n_valid.shape) if n_valid.size else (0, 0)
+        raise DataError(
+            f"too few repeats to split into halves: stimulus index {s}, unit index {u} has "
+            f"{int(n_valid.min(initial=0))} valid repeat(s); a split-half ceiling needs at least 2 valid "
+            "repeats per stimulus and unit (drop those stimuli/units or use a ceiling-free score)."
+        )
+    n_stim, n_units, n_rep = responses.shape
+    key_shape = (n_stim, 1, n_rep) if shared_across_units else (n_stim, n_units, n_rep)
+    keys = np.broadcast_to(rng.random(key_shape), responses.shape)
+    keys = np.where(valid, keys, np.inf)
+    rank = np.argsort(np.argsort(keys, axis=2, kind="stable"), axis=2, kind="stable")
+    half_a = rank < (n_valid // 2)[:, :, None]
+    half_b = valid & ~half_a
+    return half_a, half_b
+
+
+def split_half_means(
+    responses: np.ndarray, seed, *, shared_across_units: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Means of two random halves of the valid repeats: two arrays ``(n_stimuli, n_units)``.
+
+    See :func:`split_half_masks` for how the halves are drawn.
+    """
+    half_a, half_b = split_half_masks(responses, seed, shared_across_units=shared_across_units)
+    filled = np.where(np.isnan(responses), 0.0, responses)
+    mean_a = (filled * half_a).sum(axis=2) / half_a.sum(axis=2)
+    mean_b = (filled * half_b).sum(axis=2) / half_b.sum(axis=2)
+    return mean_a.astype(responses.dtype, copy=False), mean_b.astype(responses.dtype, copy=False)

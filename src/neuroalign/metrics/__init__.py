@@ -1,0 +1,1 @@
+"""Predictivity (forward, reverse, inter-animal noise-corrected EV) and representational metrics."""

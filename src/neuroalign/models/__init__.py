@@ -1,0 +1,1 @@
+"""Activations from PyTorch models, the model zoo, caching and layer commitment."""

@@ -1,0 +1,118 @@
+"""The transform-class protocol and the strictness order derived from each class's declarations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from neuroalign.errors import ConfigError
+
+__all__ = ["Transform", "registry", "get", "strictness_order", "contains", "minimal"]
+
+_REGISTRY: dict[str, type[Transform]] = {}
+
+
+class Transform(BaseEstimator):
+    """A mapping class from a source population to a target population.
+
+    Subclasses set ``name`` (registry key) and ``contains`` (names of the classes whose every
+    function this class can also express, i.e. the *stricter* classes directly below it), implement
+    ``fit(X, Y)`` with ``X (n_stimuli, n_source)``, ``Y (n_stimuli, n_target)`` returning ``self``,
+    and ``predict(X) -> (n_stimuli, n_target)``. Fitted attributes end in ``_``.
+    ``requires_equal_units`` marks classes that need ``n_source == n_target``.
+    """
+
+    name: ClassVar[str] = ""
+    contains: ClassVar[tuple[str, ...]] = ()
+    requires_equal_units: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.name:
+            _REGISTRY[cls.name] = cls
+
+    def fit(self, X, Y):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def predict(self, X) -> np.ndarray:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+def registry() -> dict[str, type[Transform]]:
+    """Every registered transform class by name (imports the built-in classes first)."""
+    import neuroalign.transforms  # noqa: F401  (registers the built-ins)
+
+    return dict(_REGISTRY)
+
+
+def get(name: str | type[Transform] | Transform) -> type[Transform]:
+    """The transform class of a name, class or instance; unknown names list the known ones."""
+    if isinstance(name, Transform):
+        return type(name)
+    if isinstance(name, type) and issubclass(name, Transform):
+        return name
+    reg = registry()
+    if name not in reg:
+        raise ConfigError(f"unknown transform class {name!r}; known: {sorted(reg)}.")
+    return reg[name]
+
+
+def _declared(classes: Iterable[str | type[Transform]] | None) -> dict[str, tuple[str, ...]]:
+    reg = registry()
+    names = sorted(reg) if classes is None else [get(c).name for c in classes]
+    return {n: reg[n].contains for n in names}
+
+
+def strictness_order(
+    classes: Iterable[str | type[Transform]] | None = None,
+    declarations: dict[str, Iterable[str]] | None = None,
+) -> dict[str, frozenset[str]]:
+    """Transitive closure of the ``contains`` declarations: name → every strictly stricter class.
+
+    ``declarations`` (name → directly contained names) overrides the registry, for testing.
+    Classes outside the given set still link containment through the full registry. Raises
+    :class:`ConfigError` when the declarations form a cycle (the order would not be a partial order).
+    """
+    if declarations is not None:
+        decl = {k: tuple(v) for k, v in declarations.items()}
+        keep = set(decl)
+    else:
+        decl = {n: c.contains for n, c in registry().items()}
+        keep = set(_declared(classes))
+    closure: dict[str, frozenset[str]] = {}
+    state: dict[str, int] = {}
+
+    def visit(n: str, path: list[str]) -> frozenset[str]:
+        if state.get(n) == 2:
+            return closure[n]
+        if state.get(n) == 1:
+            cycle = path[path.index(n):] + [n]
+            raise ConfigError(f"transform containment declarations form a cycle: {' ⊃ '.join(cycle)}.")
+        state[n] = 1
+        below: set[str] = set()
+        for m in decl.get(n, ()):
+            below.add(m)
+            below |= visit(m, path + [n])
+        state[n] = 2
+        closure[n] = frozenset(below)
+        return closure[n]
+
+    for n in list(decl):
+        visit(n, [])
+    return {n: frozenset(closure.get(n, frozenset()) & keep) for n in sorted(keep)}
+
+
+def contains(a: str | type[Transform], b: str | type[Transform]) -> bool:
+    """True when class ``a`` strictly contains class ``b`` (``b`` is stricter)."""
+    na, nb = get(a).name, get(b).name
+    return nb in strictness_order()[na]
+
+
+def minimal(names: Iterable[str]) -> list[str]:
+    """The classes among ``names`` that contain none of the others (the strictest ones)."""
+    names = list(dict.fromkeys(names))
+    order = strictness_order()
+    return [n for n in names if not any(m in order.get(n, ()) for m in names if m != n)]
