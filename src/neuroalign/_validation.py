@@ -72,7 +72,9 @@ def check_seed(seed) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
     if seed is None:
-        raise DataError("a seed is required (an int or np.random.Generator); results must be reproducible.")
+        raise DataError(
+            "a seed is required (an int or np.random.Generator); results must be reproducible."
+        )
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
         return np.random.default_rng(int(seed))
     raise DataError(f"seed must be an int or np.random.Generator, got {type(seed).__name__}.")

@@ -1,14 +1,27 @@
-"""Neural data containers, stimulus sets, repeat splits and synthetic populations."""
+"""Neural data containers, stimulus sets, RDM collections, repeat splits and synthetic populations."""
 
 from neuroalign.data.neural_data import REQUIRED_UNIT_COLUMNS, NeuralData
+from neuroalign.data.rdms import RDMCollection
 from neuroalign.data.splits import split_half_masks, split_half_means
-from neuroalign.data.stimuli import StimulusSet, image_content_id
+from neuroalign.data.stimuli import StimulusSet, image_content_id, zip_content_ids
+from neuroalign.data.synthetic import (
+    RandomNetwork,
+    SyntheticPopulation,
+    SyntheticTruth,
+    make_population,
+)
 
 __all__ = [
     "NeuralData",
     "REQUIRED_UNIT_COLUMNS",
+    "RDMCollection",
+    "RandomNetwork",
     "StimulusSet",
+    "SyntheticPopulation",
+    "SyntheticTruth",
     "image_content_id",
+    "make_population",
     "split_half_masks",
     "split_half_means",
+    "zip_content_ids",
 ]

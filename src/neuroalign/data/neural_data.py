@@ -62,7 +62,9 @@ class NeuralData:
         if r.dtype.kind != "f":
             r = r.astype(np.float64)
         if np.isinf(r).any():
-            raise DataError("responses contain infinite values; replace them (NaN marks a missing repeat).")
+            raise DataError(
+                "responses contain infinite values; replace them (NaN marks a missing repeat)."
+            )
         ids = np.asarray([str(s) for s in stimulus_ids], dtype=object)
         if ids.shape != (r.shape[0],):
             raise DataError(
@@ -79,7 +81,9 @@ class NeuralData:
             raise DataError("units must be a pandas DataFrame with columns unit_id, subject, area.")
         missing = [c for c in REQUIRED_UNIT_COLUMNS if c not in units.columns]
         if missing:
-            raise DataError(f"unit table lacks column(s) {missing}; it needs {list(REQUIRED_UNIT_COLUMNS)}.")
+            raise DataError(
+                f"unit table lacks column(s) {missing}; it needs {list(REQUIRED_UNIT_COLUMNS)}."
+            )
         if len(units) != r.shape[1]:
             raise DataError(
                 f"unit table has {len(units)} rows but responses has {r.shape[1]} units (axis 1); "
@@ -179,7 +183,9 @@ class NeuralData:
             return r.mean(axis=2)
         return np.nanmean(r, axis=2)
 
-    def split_halves(self, seed, *, shared_across_units: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    def split_halves(
+        self, seed, *, shared_across_units: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Means of two seeded random halves of each cell's valid repeats, two ``(n_stimuli, n_units)``.
 
         See :func:`neuroalign.data.splits.split_half_masks`.
@@ -326,7 +332,8 @@ class NeuralData:
                 f.attrs["metadata"] = json.dumps(self.metadata)
                 f.create_dataset("responses", data=self.responses)
                 f.create_dataset(
-                    "stimulus_ids", data=self.stimulus_ids.astype(str).astype(object),
+                    "stimulus_ids",
+                    data=self.stimulus_ids.astype(str).astype(object),
                     dtype=h5py.string_dtype(),
                 )
                 g = f.create_group("units")
@@ -340,13 +347,15 @@ class NeuralData:
                     else:
                         if s.map(lambda v: isinstance(v, str)).all():
                             ds = g.create_dataset(
-                                name, data=s.astype(str).to_numpy().astype(object),
+                                name,
+                                data=s.astype(str).to_numpy().astype(object),
                                 dtype=h5py.string_dtype(),
                             )
                             ds.attrs["kind"] = "str"
                         else:
                             ds = g.create_dataset(
-                                name, data=np.array([json.dumps(v) for v in s], dtype=object),
+                                name,
+                                data=np.array([json.dumps(v) for v in s], dtype=object),
                                 dtype=h5py.string_dtype(),
                             )
                             ds.attrs["kind"] = "json"
@@ -368,7 +377,9 @@ class NeuralData:
         try:
             with h5py.File(path, "r") as f:
                 if f.attrs.get("format") != _FORMAT:
-                    raise DataError(f"{path} is not a neuroalign NeuralData file (format attribute missing).")
+                    raise DataError(
+                        f"{path} is not a neuroalign NeuralData file (format attribute missing)."
+                    )
                 meta = json.loads(f.attrs["metadata"])
                 responses = f["responses"][()]
                 ids = [s.decode() if isinstance(s, bytes) else s for s in f["stimulus_ids"][()]]
@@ -391,7 +402,9 @@ class NeuralData:
         except DataError:
             raise
         except (OSError, KeyError, ValueError) as exc:
-            raise DataError(f"cannot read {path}: {exc}. The file is corrupt or truncated; re-create it.") from exc
+            raise DataError(
+                f"cannot read {path}: {exc}. The file is corrupt or truncated; re-create it."
+            ) from exc
         return cls(responses, ids, pd.DataFrame(data, columns=columns), meta)
 
     # ---------------------------------------------------------------- xarray

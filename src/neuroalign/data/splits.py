@@ -42,8 +42,13 @@ def split_half_masks(
         )
     n_stim, n_units, n_rep = responses.shape
     key_shape = (n_stim, 1, n_rep) if shared_across_units else (n_stim, n_units, n_rep)
-    keys = np.broadcast_to(rng.random(key_shape), responses.shape)
-    keys = np.where(valid, keys, np.inf)
+    keys = rng.random(key_shape)
+    if shared_across_units and valid.all():
+        # every unit has every slot: rank the shared keys once per stimulus and broadcast
+        rank = np.argsort(np.argsort(keys, axis=2), axis=2)
+        half_a = np.broadcast_to(rank < n_rep // 2, responses.shape).copy()
+        return half_a, ~half_a
+    keys = np.where(valid, np.broadcast_to(keys, responses.shape), np.inf)
     rank = np.argsort(np.argsort(keys, axis=2, kind="stable"), axis=2, kind="stable")
     half_a = rank < (n_valid // 2)[:, :, None]
     half_b = valid & ~half_a

@@ -13,7 +13,7 @@ import pandas as pd
 
 from neuroalign.errors import DataError
 
-__all__ = ["StimulusSet", "image_content_id", "IMAGE_SUFFIXES"]
+__all__ = ["StimulusSet", "image_content_id", "zip_content_ids", "IMAGE_SUFFIXES"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif")
 
@@ -37,7 +37,16 @@ def _decode(data: bytes, where: str) -> np.ndarray:
         with Image.open(io.BytesIO(data)) as im:
             return np.asarray(im.convert("RGB"))
     except (UnidentifiedImageError, OSError) as exc:
-        raise DataError(f"cannot decode image {where}: {exc}; the file is corrupt or not an image.") from exc
+        raise DataError(
+            f"cannot decode image {where}: {exc}; the file is corrupt or not an image."
+        ) from exc
+
+
+def zip_content_ids(path: str | Path, members: Sequence[str]) -> list[str]:
+    """Content ids (:func:`image_content_id`) of the given zip members, decoded in one pass."""
+    path = Path(path)
+    with zipfile.ZipFile(path) as zf:
+        return [image_content_id(_decode(zf.read(m), f"{path}:{m}")) for m in members]
 
 
 class _ArraySource:
@@ -89,7 +98,9 @@ class StimulusSet:
         ids = np.asarray([str(i) for i in ids], dtype=object)
         dup = pd.Index(ids).duplicated()
         if dup.any():
-            raise DataError(f"duplicate stimulus ids in {name}: {list(ids[dup][:3])}; ids must be unique.")
+            raise DataError(
+                f"duplicate stimulus ids in {name}: {list(ids[dup][:3])}; ids must be unique."
+            )
         if metadata is None:
             metadata = pd.DataFrame(index=range(len(ids)))
         if len(metadata) != len(ids):
@@ -128,7 +139,9 @@ class StimulusSet:
         imgs = [self.image(i) for i in idx]
         shapes = {im.shape for im in imgs}
         if len(shapes) > 1:
-            raise DataError(f"images differ in size {sorted(shapes)[:3]}; resize them before stacking.")
+            raise DataError(
+                f"images differ in size {sorted(shapes)[:3]}; resize them before stacking."
+            )
         return np.stack(imgs) if imgs else np.empty((0, 0, 0, 3), dtype=np.uint8)
 
     def select(self, ids: Iterable[str]) -> StimulusSet:
@@ -139,20 +152,29 @@ class StimulusSet:
             bad = [i for i, p in zip(ids, pos, strict=True) if p < 0]
             raise DataError(f"{len(bad)} unknown stimulus id(s) in {self.name}, e.g. {bad[:3]}.")
         return StimulusSet(
-            self.ids[pos], metadata=self.metadata.iloc[pos], source=self._source,
-            index=self._index[pos], name=self.name,
+            self.ids[pos],
+            metadata=self.metadata.iloc[pos],
+            source=self._source,
+            index=self._index[pos],
+            name=self.name,
         )
 
     # ---------------------------------------------------------------- builders
     @classmethod
     def from_arrays(
-        cls, images, ids: Sequence[str] | str = "content", *, metadata: pd.DataFrame | None = None,
+        cls,
+        images,
+        ids: Sequence[str] | str = "content",
+        *,
+        metadata: pd.DataFrame | None = None,
         name: str = "arrays",
     ) -> StimulusSet:
         """From an array ``(n, height, width[, channels])``; ids given or derived from content."""
         images = np.asarray(images)
         if images.ndim not in (3, 4):
-            raise DataError(f"images must be (n, height, width[, channels]), got shape {images.shape}.")
+            raise DataError(
+                f"images must be (n, height, width[, channels]), got shape {images.shape}."
+            )
         if isinstance(ids, str):
             if ids != "content":
                 raise DataError("ids must be a sequence of ids or 'content'.")
@@ -162,7 +184,9 @@ class StimulusSet:
         return cls(ids, metadata=metadata, source=_ArraySource(images), name=name)
 
     @classmethod
-    def from_folder(cls, folder: str | Path, ids: str = "content", *, name: str | None = None) -> StimulusSet:
+    def from_folder(
+        cls, folder: str | Path, ids: str = "content", *, name: str | None = None
+    ) -> StimulusSet:
         """All image files in ``folder`` (sorted by name); ids ``"content"`` or ``"name"`` (file stem)."""
         folder = Path(folder)
         if not folder.is_dir():
@@ -172,11 +196,20 @@ class StimulusSet:
             raise DataError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {folder}.")
         src = _FileSource(paths)
         meta = pd.DataFrame({"file": [p.name for p in paths]})
-        return cls(cls._ids(ids, src, [p.stem for p in paths]), metadata=meta, source=src, name=name or folder.name)
+        return cls(
+            cls._ids(ids, src, [p.stem for p in paths]),
+            metadata=meta,
+            source=src,
+            name=name or folder.name,
+        )
 
     @classmethod
     def from_zip(
-        cls, path: str | Path, ids: str = "content", *, name: str | None = None,
+        cls,
+        path: str | Path,
+        ids: str = "content",
+        *,
+        name: str | None = None,
         content_ids: Sequence[str] | None = None,
     ) -> StimulusSet:
         """All images inside a zip (sorted by member name); ids ``"content"`` or ``"name"``.
@@ -187,11 +220,14 @@ class StimulusSet:
         try:
             with zipfile.ZipFile(path) as zf:
                 members = sorted(
-                    n for n in zf.namelist()
+                    n
+                    for n in zf.namelist()
                     if n.lower().endswith(IMAGE_SUFFIXES) and not Path(n).name.startswith(".")
                 )
         except (zipfile.BadZipFile, OSError) as exc:
-            raise DataError(f"cannot open zip {path}: {exc}; the file is missing or corrupt.") from exc
+            raise DataError(
+                f"cannot open zip {path}: {exc}; the file is missing or corrupt."
+            ) from exc
         if not members:
             raise DataError(f"no images in zip {path}.")
         src = _ZipSource(path, members)
@@ -209,8 +245,5 @@ class StimulusSet:
         if kind != "content":
             raise DataError(f"ids must be 'content' or 'name', got {kind!r}.")
         if zip_path is not None:
-            with zipfile.ZipFile(zip_path) as zf:
-                return [
-                    image_content_id(_decode(zf.read(m), f"{zip_path}:{m}")) for m in src.members
-                ]
+            return zip_content_ids(zip_path, src.members)
         return [image_content_id(src(i)) for i in range(len(stems))]
