@@ -40,6 +40,13 @@ class Transform(BaseEstimator):
     def predict(self, X) -> np.ndarray:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def frozen(self) -> Transform | None:
+        """After ``fit``: an unfitted copy whose cross-validated hyperparameters are fixed at the
+        values this fit chose (so refitting skips the inner search), or None when the class
+        chooses nothing by cross-validation. Used to fit the split-half draws of a fold with the
+        hyperparameters chosen on that fold's training stimuli."""
+        return None
+
 
 def registry() -> dict[str, type[Transform]]:
     """Every registered transform class by name (imports the built-in classes first)."""
@@ -89,8 +96,10 @@ def strictness_order(
         if state.get(n) == 2:
             return closure[n]
         if state.get(n) == 1:
-            cycle = path[path.index(n):] + [n]
-            raise ConfigError(f"transform containment declarations form a cycle: {' ⊃ '.join(cycle)}.")
+            cycle = path[path.index(n) :] + [n]
+            raise ConfigError(
+                f"transform containment declarations form a cycle: {' ⊃ '.join(cycle)}."
+            )
         state[n] = 1
         below: set[str] = set()
         for m in decl.get(n, ()):

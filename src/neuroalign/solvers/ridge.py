@@ -1,0 +1,332 @@
+"""Ridge regression with intercept through one spectral decomposition per training set.
+
+For a training set with centred features ``Xc`` the centred Gram ``Kc = Xc Xcᵀ = U diag(λ) Uᵀ``
+(``U (n_train, k)``, ``λ > 0``) serves every penalty α and every target:
+
+- coordinates of the centred targets ``B = Uᵀ Yc``  ``(k, n_targets)``;
+- held-out predictions ``ȳ + Q (B / (λ + α))`` with ``Q = Kc(test, train) U``  ``(n_test, k)``;
+- generalised cross-validation ``GCV(α) = RSS / n / (1 − df/n)²`` with
+  ``RSS = ‖Yc‖² − Σ (2f − f²) B²``, ``f = λ / (λ + α)``, ``df = 1 + Σ f`` (intercept counted);
+- exact leave-one-out errors ``(Yc − U (f·B)) / (1 − 1/n − (U²) f)`` (scikit-learn's ``RidgeCV``);
+- k-fold errors from the bases of the inner training sets (contiguous folds, as ``KFold(k)``).
+
+The dual form eigendecomposes the ``(n_train, n_train)`` Gram, sliced from one global Gram
+``K (n, n)``; the primal form (``p ≤ n``) eigendecomposes ``Xcᵀ Xc (p, p)`` and sets
+``U = Xc V / √λ``. Decompositions and the small per-fold operators are float64 whatever the
+compute dtype; only the large products (Gram, products with the targets) run in the compute dtype
+(float32 or float64) on the chosen backend. float32 is used when its error bound
+``eps32 · (λ_max + α) / (λ_min + α)`` (relative error of the solve from float32-rounded products)
+is at most :data:`FLOAT32_TOLERANCE`; otherwise the design switches to float64 and says so.
+Out-of-fold predictions go through :class:`~neuroalign.solvers.oof.FoldPlan`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from neuroalign.errors import ConfigError
+from neuroalign.solvers.backend import get_backend
+from neuroalign.solvers.oof import FoldPlan
+
+__all__ = ["Design", "FoldBasis", "PrecisionWarning", "check_alphas", "check_cv", "fit_full"]
+
+_F64 = np.float64
+#: float32 is refused (recomputed in float64) above this ``eps32 · (λ_max + α) / (λ_min + α)``:
+#: a relative error of 1e-4 in the predictions moves a correlation by about 1e-4.
+FLOAT32_TOLERANCE = 1e-4
+
+
+class PrecisionWarning(UserWarning):
+    """A float32 computation was ill-conditioned and ran in float64 instead."""
+
+
+def check_alphas(alphas) -> np.ndarray:
+    """Penalty grid as a float64 vector ``(n_alphas,)``; every value finite and > 0."""
+    a = np.atleast_1d(np.asarray(alphas, dtype=float))
+    if a.ndim != 1 or a.size == 0 or not np.all(np.isfinite(a)) or np.any(a <= 0):
+        raise ConfigError(
+            f"alphas must be one positive finite value or a 1-D grid of them, got {alphas!r}; "
+            "e.g. alphas=np.logspace(-2, 6, 9)."
+        )
+    return a
+
+
+def check_cv(cv):
+    """``'gcv'``, ``'loo'`` or an int ≥ 2 (contiguous k-fold)."""
+    if cv in ("gcv", "loo"):
+        return cv
+    if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool) and cv >= 2:
+        return int(cv)
+    raise ConfigError(f"cv must be 'gcv', 'loo' or an int >= 2 (k-fold), got {cv!r}.")
+
+
+@dataclass
+class FoldBasis:
+    """Spectral basis of one training set; see the module docstring.
+
+    ``train (n_train,)`` and ``test (n_test,)`` index the rows of the design; ``lam (k,)``,
+    ``U (n_train, k)`` (``None`` in the primal form until :meth:`Design.left`), ``Q (n_test, k)`` and
+    ``P (p, k) = V / √λ`` (primal form; ``None`` in the dual form) are float64;
+    ``kappa = (λ_max + α_min) / (λ_min + α_min)``.
+    """
+
+    train: np.ndarray
+    test: np.ndarray
+    lam: object
+    U: object
+    Q: object
+    P: object
+    kappa: float
+
+
+class Design:
+    """The predictors of one ridge problem, ready to fit any targets on any training rows.
+
+    Parameters
+    ----------
+    X : array ``(n_stimuli, n_features)``
+        Predictors (numpy, float32 or float64); never copied in the dual form.
+    solver : ``"auto"`` (dual when ``n_stimuli < n_features``), ``"primal"`` or ``"dual"``.
+    dtype : compute dtype of the large products (``np.float32`` or ``np.float64``).
+    backend : ``"numpy"``, ``"torch"``, ``"torch:cuda"`` or a backend object.
+    block : features per block when the Gram is accumulated (bounds memory).
+    """
+
+    def __init__(self, X, *, solver="auto", dtype=_F64, backend="numpy", block: int = 4096):
+        if solver not in ("auto", "primal", "dual"):
+            raise ConfigError(f"solver must be 'auto', 'primal' or 'dual', got {solver!r}.")
+        self.xp = get_backend(backend)
+        self.X = X
+        self.n, self.p = X.shape
+        self.dual = solver == "dual" or (solver == "auto" and self.n < self.p)
+        self.dtype = np.dtype(dtype).type
+        self.block = block
+        self.x_mean = X.mean(axis=0, dtype=_F64)
+        self._bases: dict = {}
+        self._setup()
+
+    def _setup(self):
+        if self.dual:
+            self.K = self._gram()
+        else:
+            self.Xc64 = self.xp.asarray(np.asarray(self.X, dtype=_F64) - self.x_mean, _F64)
+
+    def _gram(self):
+        """Centred Gram ``(n, n)`` float64, accumulated over feature blocks in the compute dtype.
+
+        The blocks are split into a fixed number of contiguous chunks, summed per chunk in
+        parallel and then in chunk order, so the result does not depend on thread timing."""
+        xp = self.xp
+        starts = list(range(0, self.p, self.block))
+        n_chunks = min(len(starts), 8)
+        chunks = [starts[i::n_chunks] for i in range(n_chunks)]
+
+        def partial(chunk):
+            K = xp.zeros((self.n, self.n), _F64)
+            for j in chunk:
+                xb = xp.asarray(np.ascontiguousarray(self.X[:, j : j + self.block]), self.dtype)
+                xb = xb - xp.asarray(self.x_mean[j : j + self.block], self.dtype)
+                K += xp.asarray(xb @ xb.T, _F64)
+            return K
+
+        parts = xp.map(partial, chunks)
+        K = parts[0]
+        for part in parts[1:]:
+            K += part
+        return K
+
+    # ------------------------------------------------------------------ bases
+    def basis(self, train: np.ndarray, test: np.ndarray, alpha_min: float) -> FoldBasis:
+        """The :class:`FoldBasis` of rows ``train`` (cached), with test rows ``test``."""
+        key = (train.tobytes(), test.tobytes())
+        if key not in self._bases:
+            self._bases[key] = (
+                self._dual_basis(train, test) if self.dual else self._primal_basis(train, test)
+            )
+        b = self._bases[key]
+        lam = self.xp.to_numpy(b.lam)
+        lo, hi = (lam.min(), lam.max()) if lam.size else (0.0, 0.0)
+        b.kappa = float((hi + alpha_min) / (lo + alpha_min))
+        return b
+
+    def bases(self, folds, alpha_min: float) -> list[FoldBasis]:
+        """The bases of the training sets ``complement(test)`` for every ``test`` in ``folds``,
+        decomposed in parallel (:meth:`~neuroalign.solvers.backend.NumpyBackend.map`)."""
+        splits = [(np.setdiff1d(np.arange(self.n), te), np.sort(te)) for te in folds]
+        return self.xp.map(lambda s: self.basis(s[0], s[1], alpha_min), splits)
+
+    def _keep(self, lam):
+        xp = self.xp
+        lam_np = xp.to_numpy(lam)
+        tol = max(lam_np.max(initial=0.0), 0.0) * max(lam_np.size, 1) * np.finfo(_F64).eps
+        return xp.index(np.flatnonzero(lam_np > tol))
+
+    def _dual_basis(self, train, test):
+        xp = self.xp
+        tr, te = xp.index(train), xp.index(test)
+        K_tr = self.K[tr][:, tr]
+        r = K_tr.mean(0)
+        g = r.mean()
+        lam, U = xp.eigh(K_tr - r[:, None] - r[None, :] + g)
+        keep = self._keep(lam)
+        lam, U = lam[keep], U[:, keep]
+        K_te = self.K[te][:, tr]
+        Q = (K_te - K_te.mean(1)[:, None] - r[None, :] + g) @ U
+        return FoldBasis(train, test, lam, U, Q, None, 0.0)
+
+    def _primal_basis(self, train, test):
+        xp = self.xp
+        tr, te = xp.index(train), xp.index(test)
+        x_tr = self.Xc64[tr]
+        m = x_tr.mean(0)
+        x_tr = x_tr - m
+        lam, V = xp.eigh(x_tr.T @ x_tr)
+        keep = self._keep(lam)
+        lam, V = lam[keep], V[:, keep]
+        P = V / xp.sqrt(lam)[None, :]
+        Q = (self.Xc64[te] - m) @ (V * xp.sqrt(lam)[None, :])
+        # U = x_tr @ P is formed on demand (leave-one-out, k-fold, full fits) by `left`
+        return FoldBasis(train, test, lam, None, Q, P, 0.0)
+
+    def left(self, b: FoldBasis, dtype=None):
+        """``U (n_train, k)`` of a basis (formed from ``P`` in the primal form), in ``dtype``
+        (default: the compute dtype)."""
+        if b.U is None:
+            x_tr = self.Xc64[self.xp.index(b.train)]
+            b.U = (x_tr - x_tr.mean(0)) @ b.P
+        return self.xp.asarray(b.U, dtype or self.dtype)
+
+    def check_precision(self, bases: list[FoldBasis]) -> bool:
+        """Switch to float64 (warning) when a float32 solve would be ill-conditioned.
+
+        Returns True when the design switched (its bases are then recomputed).
+        """
+        if self.dtype != np.float32:
+            return False
+        kappa = max(b.kappa for b in bases)
+        if np.finfo(np.float32).eps * kappa <= FLOAT32_TOLERANCE:
+            return False
+        warnings.warn(
+            f"float32 ridge is ill-conditioned here ((λ_max + α)/(λ_min + α) = {kappa:.3g}, "
+            f"float32 error bound {np.finfo(np.float32).eps * kappa:.2g} > {FLOAT32_TOLERANCE}); "
+            "computing in float64 instead. Raise the smallest alpha to stay in float32.",
+            PrecisionWarning,
+            stacklevel=3,
+        )
+        self.dtype = _F64
+        self._bases = {}
+        self._setup()
+        return True
+
+    # ------------------------------------------------------------ selection
+    def alpha_errors(self, b: FoldBasis, B, Y, alphas, cv, yc_sq=None) -> np.ndarray:
+        """Cross-validation error of every α for every target, ``(n_alphas, n_targets)`` float64.
+
+        ``B = Uᵀ Yc (k, n_targets)``; ``Y (n, n_targets)`` the targets of every design row;
+        ``yc_sq (n_targets,)`` the training rows' centred sum of squares when already known.
+        """
+        xp = self.xp
+        n_tr = b.train.size
+        lam = b.lam
+        B64 = xp.asarray(B, _F64)
+        if cv == "gcv":
+            if yc_sq is None:
+                y_tr = xp.asarray(Y[xp.index(b.train)], _F64)
+                yc_sq = ((y_tr - y_tr.mean(0)) ** 2).sum(0)
+            f = lam[None, :] / (lam[None, :] + xp.asarray(alphas, _F64)[:, None])  # (n_alphas, k)
+            rss = xp.to_numpy(yc_sq[None, :] - (2 * f - f**2) @ B64**2)
+            df = 1.0 + xp.to_numpy(f.sum(1))
+            return rss / n_tr / ((1.0 - df / n_tr) ** 2)[:, None]
+        if cv == "loo":
+            y_tr = Y[xp.index(b.train)]
+            yc = y_tr - y_tr.mean(0)
+            U = self.left(b)
+            U2 = xp.asarray(U, _F64) ** 2
+            out = []
+            for a in alphas:
+                f = lam / (lam + a)
+                d = 1.0 - 1.0 / n_tr - U2 @ f
+                res = yc - U @ xp.asarray(f[:, None] * B64, self.dtype)
+                out.append(xp.to_numpy(((xp.asarray(res, _F64) / d[:, None]) ** 2).mean(0)))
+            return np.array(out)
+        errs = 0.0
+        for test in np.array_split(np.arange(n_tr), cv):
+            inner = self.basis(np.delete(b.train, test), b.train[test], float(alphas.min()))
+            y_te = xp.asarray(Y[xp.index(inner.test)], _F64)
+            Bi, y_mean = self.coords(inner, Y)
+            errs = errs + np.array(
+                [
+                    xp.to_numpy(((y_te - self.predict(inner, Bi, y_mean, a)) ** 2).mean(0))
+                    for a in alphas
+                ]
+            )
+        return errs / cv
+
+    def coords(self, b: FoldBasis, Y):
+        """``B = Uᵀ (Y_train − ȳ_train)`` ``(k, n_targets)`` and ``ȳ_train (n_targets,)``."""
+        y_tr = Y[self.xp.index(b.train)]
+        y_mean = y_tr.mean(0)
+        return self.left(b).T @ (y_tr - y_mean), y_mean
+
+    def predict(self, b: FoldBasis, B, y_mean, alpha):
+        """Test-row predictions ``(n_test, n_targets)`` float64 for ``alpha`` (scalar or per target)."""
+        xp = self.xp
+        lam = xp.asarray(b.lam, _F64)
+        alpha = xp.asarray(np.broadcast_to(alpha, (B.shape[1],)), _F64)
+        scale = xp.asarray(1.0 / (lam[:, None] + alpha[None, :]), self.dtype)
+        return xp.asarray(xp.asarray(b.Q, self.dtype) @ (B * scale), _F64) + xp.asarray(
+            y_mean, _F64
+        )
+
+    def select(self, b: FoldBasis, B, Y, alphas, cv, per_target: bool, yc_sq=None):
+        """Chosen α per target ``(n_targets,)`` and the error table ``(n_alphas, n_targets)``."""
+        n_t = B.shape[1]
+        if alphas.size == 1:
+            return np.full(n_t, alphas[0]), None
+        errors = self.alpha_errors(b, B, Y, alphas, cv, yc_sq)
+        if per_target:
+            return alphas[np.argmin(errors, axis=0)], errors
+        return np.full(n_t, alphas[np.argmin(errors.mean(axis=1))]), errors
+
+    # ------------------------------------------------------- cross-validation
+    def cross_val_predict(self, Y, folds, alphas, cv, per_target=True):
+        """Out-of-fold predictions ``(n, n_targets)`` float64 and the α chosen per fold and target.
+
+        ``Y (n, n_targets)`` numpy; ``folds``: list of test-index arrays partitioning the rows.
+        Returns ``(predictions, alphas_chosen (n_folds, n_targets))``; see
+        :class:`~neuroalign.solvers.oof.FoldPlan`.
+        """
+        with self.xp.serial():
+            plan = FoldPlan(self, folds, alphas, cv, per_target)
+            Yp, y_mean = plan.targets(Y)
+            pred, chosen = plan.predict(Yp)
+        out = np.empty((self.n, Yp.shape[1]), dtype=_F64)
+        out[plan.order] = self.xp.to_numpy(self.xp.asarray(pred, _F64)) + y_mean
+        return out, chosen
+
+
+def fit_full(design: Design, Y, alphas, cv, per_target=True):
+    """Fit on every row of ``design``: ``coef (p, t)``, ``intercept (t,)``, ``alpha (t,)``, errors."""
+    xp = design.xp
+    n = design.n
+    b = design.basis(np.arange(n), np.arange(0), float(alphas.min()))
+    if design.check_precision([b]):
+        return fit_full(design, Y, alphas, cv, per_target)
+    Yd = xp.asarray(Y, design.dtype)
+    B, y_mean = design.coords(b, Yd)
+    alpha, errors = design.select(b, B, Yd, alphas, cv, per_target)
+    lam = xp.asarray(b.lam, _F64)
+    scale = 1.0 / (lam[:, None] + xp.asarray(alpha, _F64)[None, :])
+    if design.dual:
+        dual = design.left(b) @ xp.asarray(xp.asarray(B, _F64) * scale, design.dtype)
+        Xd = xp.asarray(design.X, design.dtype)
+        coef = xp.to_numpy(xp.asarray(Xd.T @ dual, _F64)) - np.outer(
+            design.x_mean, xp.to_numpy(xp.asarray(dual, _F64).sum(0))
+        )
+    else:
+        coef = xp.to_numpy(b.P @ (xp.asarray(B, _F64) * scale * lam[:, None]))
+    intercept = xp.to_numpy(xp.asarray(y_mean, _F64)) - design.x_mean @ coef
+    return coef, intercept, alpha, errors

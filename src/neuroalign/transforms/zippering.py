@@ -1,0 +1,375 @@
+"""The zippering (linear–nonlinear) transform: map in pre-activation space, re-apply the activation.
+
+``ŷ = σ(σ⁻¹(x)·W + b)`` with σ = softplus, or, for ReLU-like data with exact zeros, a hurdle
+model ``ŷ = P(y > 0)·E[y | y > 0]`` with a logistic gate and a linear value. Penalised GLMs are
+fitted for all targets (and all penalties of the grid) at once by L-BFGS with analytic gradients.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from scipy.optimize import minimize
+from scipy.special import expit
+from sklearn.base import clone
+from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import ThreadpoolController
+
+from neuroalign._validation import check_seed, check_xy
+from neuroalign.errors import ConfigError, DataError
+from neuroalign.transforms._common import check_source, standardize
+from neuroalign.transforms.base import Transform
+
+__all__ = ["Zippering", "softplus", "softplus_inverse", "fit_glm"]
+
+_ACTIVATIONS = ("softplus", "relu_hurdle")
+_LOSSES = ("gaussian", "poisson")
+_TINY = 1e-12
+
+
+def softplus(h: np.ndarray) -> np.ndarray:
+    """``σ(h) = log(1 + eᴴ)``, computed without overflow."""
+    return np.logaddexp(0.0, h)
+
+
+def softplus_inverse(x: np.ndarray, floor) -> np.ndarray:
+    """``σ⁻¹(x) = x + log(−expm1(−x))`` after clipping ``x`` to at least ``floor`` (> 0)."""
+    x = np.maximum(x, floor)
+    return x + np.log(-np.expm1(-x))
+
+
+def _loss_and_grad(kind: str, H: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column summed loss ``(m,)`` and its derivative ``dℓ/dH (n, m)`` at pre-activation ``H``.
+
+    ``gaussian``: ``½(σ(H) − Y)²``; ``poisson``: ``σ(H) − Y·log σ(H)`` (softplus link);
+    ``bernoulli``: ``log(1 + eᴴ) − Y·H`` (logit link, Y in {0, 1}).
+    """
+    e = np.exp(-np.abs(H))
+    sp = np.maximum(H, 0.0) + np.log1p(e)  # softplus(H)
+    d = np.where(H >= 0, 1.0, e) / (1.0 + e)  # σ'(H) = logistic(H)
+    if kind == "bernoulli":
+        return (sp - Y * H).sum(0), d - Y
+    mu = np.maximum(sp, _TINY)
+    if kind == "gaussian":
+        r = mu - Y
+        return 0.5 * (r**2).sum(0), r * d
+    return (mu - Y * np.log(mu)).sum(0), (1.0 - Y / mu) * d
+
+
+def fit_glm(
+    F: np.ndarray,
+    Y: np.ndarray,
+    alpha: np.ndarray,
+    kind: str,
+    B0: np.ndarray,
+    weight: np.ndarray | None = None,
+    max_iter: int = 500,
+    tol: float = 1e-6,
+) -> np.ndarray:
+    """Penalised GLM for every column of ``Y`` at once (the columns are independent problems).
+
+    Minimises ``Σ_t [weight_t/n · Σ_i ℓ(y_it, h_it) + α_t/2 · ‖B[1:, t]‖²]`` over ``B (p+1, m)``,
+    ``h = B[0] + F·B[1:]`` (intercept unpenalised), by L-BFGS-B from ``B0 (p+1, m)``.
+    ``F (n, p)``, ``Y (n, m)``, ``alpha (m,)``, ``weight (m,)`` (default 1); ``kind`` as in
+    :func:`_loss_and_grad`. The problem is solved in the whitened coordinates of the centred
+    ``F`` (its principal components scaled to unit variance, where the ridge penalty is diagonal),
+    which conditions it well; ``tol`` bounds the gradient there. Returns ``B (p+1, m)``.
+    """
+    n = F.shape[0]
+    m = Y.shape[1]
+    c = (np.ones(m) if weight is None else weight) / n
+    f_mean = F.mean(0)
+    U, s, Vt = np.linalg.svd(F - f_mean, full_matrices=False)
+    keep = s > s[0] * 1e-10 if s.size else s > 0
+    G, s, Vt = U[:, keep] * np.sqrt(n), s[keep], Vt[keep]
+    to_w = Vt.T * (np.sqrt(n) / s)  # (p, r): W = to_w @ A
+    pen = (n / s**2)[:, None] * alpha  # (r, m): α‖W‖² = Σ pen·A² (W in F's row space)
+    r = G.shape[1]
+    W0 = B0[1:]
+    A0 = (s / np.sqrt(n))[:, None] * (Vt @ W0)
+    start = np.vstack([B0[0] + f_mean @ W0, A0])
+    # Diagonal preconditioner: θ = B·√h with h ≈ the curvature of each coordinate.
+    curv = (0.25 if kind == "bernoulli" else 1.0) * c * n
+    root = np.sqrt(np.vstack([curv[None, :], curv + pen]))
+
+    def objective(theta):
+        B = theta.reshape(r + 1, m) / root
+        A = B[1:]
+        val, D = _loss_and_grad(kind, B[0] + G @ A, Y)
+        D *= c
+        grad = np.vstack([D.sum(0, keepdims=True), G.T @ D + pen * A]) / root
+        return float(val @ c + 0.5 * (pen * A**2).sum()), grad.ravel()
+
+    res = minimize(
+        objective,
+        (start * root).ravel(),
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-13, "maxcor": 10},
+    )
+    B = res.x.reshape(r + 1, m) / root
+    W = to_w @ B[1:]
+    return np.vstack([B[0] - f_mean @ W, W])
+
+
+def _ridge(F: np.ndarray, T: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Ridge of each column of ``T (n, m)`` on ``F (n, p)`` with its own penalty ``alpha (m,)``.
+
+    Minimises ``1/(2n)·‖b + F·w − t‖² + α/2·‖w‖²`` (the scaling of :func:`fit_glm`); one SVD
+    serves every column. Returns ``B (p+1, m)``, intercept first.
+    """
+    n = F.shape[0]
+    fm, tm = F.mean(0), T.mean(0)
+    U, s, Vt = np.linalg.svd(F - fm, full_matrices=False)
+    W = Vt.T @ (s[:, None] / (s[:, None] ** 2 + n * alpha) * (U.T @ (T - tm)))
+    return np.vstack([tm - fm @ W, W])
+
+
+def _weighted_ridge(F: np.ndarray, Y: np.ndarray, mask: np.ndarray, alpha: np.ndarray):
+    """Ridge of each ``Y`` column on ``F`` over the rows where ``mask`` holds (hurdle value part).
+
+    ``F (n, p)``, ``Y, mask (n, q)``, ``alpha (k, q)`` → ``B (p+1, k·q)`` (block ``i`` holds
+    ``alpha[i]``) minimising ``1/(2 n_t) Σ_{mask} (b + f·w − y)² + α/2 ‖w‖²``; a column with no
+    rows gives zeros. The Gram matrix of each target serves every penalty.
+    """
+    n, p = F.shape
+    F1 = np.hstack([np.ones((n, 1)), F])
+    D = mask.astype(np.float64)
+    n_t = np.maximum(D.sum(0), 1.0)
+    G = np.stack([(F1 * d[:, None]).T @ F1 for d in D.T]) / n_t[:, None, None]  # (q, p+1, p+1)
+    G[:, 0, 0] += _TINY
+    rhs = ((F1.T @ (D * Y)) / n_t).T[:, :, None]  # (q, p+1, 1)
+    diag = np.arange(1, p + 1)
+    out = []
+    for a in alpha:
+        A = G.copy()
+        A[:, diag, diag] += a[:, None]
+        out.append(np.linalg.solve(A, rhs)[:, :, 0].T)
+    return np.hstack(out)
+
+
+_CONTROLLER: list[ThreadpoolController] = []
+
+
+def _blas_controller() -> ThreadpoolController:
+    """One controller for the process (building one scans every loaded library: slow per fit)."""
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0]
+
+
+class Zippering(Transform):
+    """Linear–nonlinear map ``ŷ = σ(σ⁻¹(x)·W + b)``, fitted in pre-activation space.
+
+    ``activation="softplus"``: σ(h) = log(1 + eʰ), σ⁻¹(x) = x + log(−expm1(−x)). Inputs must be
+    positive activations (rates, softplus outputs); values below ``floor_`` = half the column's
+    smallest positive training value (the resolution of trial-averaged counts; 1e-6 for a column
+    with none) are clipped to it before inversion, so a zero mean count maps to a finite
+    pre-activation instead of an outlier (``clipped_fraction_`` records how many); a unit with more than half its values
+    clipped raises :class:`DataError` (use ``relu_hurdle``). ``loss`` is the penalised
+    ``"gaussian"`` (squared error of ŷ, per target divided by the target's variance) or
+    ``"poisson"`` negative log-likelihood (targets ≥ 0).
+
+    ``activation="relu_hurdle"``, for ReLU-like data with exact zeros: ``ŷ = g·v`` with gate
+    ``g = logistic(x·W_g + b_g) = P(y > 0)`` (penalised logistic regression) and value
+    ``v = x·W_v + b_v = E[y | y > 0]`` (ridge over the stimuli where ``y > 0``); Gaussian only.
+
+    The L2 penalty (on standardised features, intercepts free) is chosen per target by ``cv``-fold
+    cross-validation (seeded folds) over ``alphas``, scored by the held-out loss; every fit starts
+    from the ridge solution in pre-activation space (softplus) or from zero/ridge (hurdle).
+    ``tol`` is the L-BFGS gradient tolerance of the final fit (on whitened, curvature-scaled
+    coordinates, i.e. roughly relative to each target's scale); the CV fits use ``100 × tol``.
+    ``n_threads`` caps the BLAS threads while fitting (restored afterwards; ``None``: no cap): the
+    matrices are small, and on a busy machine extra threads slow the fit several-fold.
+    ``alpha`` (one value or one per target) fixes the penalty and skips the search
+    (:meth:`frozen` returns such a copy with the penalties this fit chose).
+    With ``W`` a permutation and ``b = 0`` the map is a one-to-one copy, hence contains
+    ``one_to_one``.
+
+    Fitted: ``coef_ (n_source, n_target)``, ``intercept_ (n_target,)`` (pre-activation map;
+    for the hurdle the value part, and ``gate_coef_``, ``gate_intercept_`` the gate),
+    ``alpha_ (n_target,)``, ``cv_loss_ (n_alphas, n_target)`` (None when ``alpha`` was given).
+    """
+
+    name = "zippering"
+    contains = ("one_to_one",)
+
+    def __init__(
+        self,
+        activation: str = "softplus",
+        loss: str = "gaussian",
+        alphas=(1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0),
+        cv: int = 5,
+        seed=0,
+        max_iter: int = 500,
+        tol: float = 1e-5,
+        n_threads: int | None = 1,
+        alpha=None,
+    ):
+        self.activation = activation
+        self.loss = loss
+        self.alphas = alphas
+        self.cv = cv
+        self.seed = seed
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_threads = n_threads
+        self.alpha = alpha
+
+    # -- checks -----------------------------------------------------------------------------
+    def _check_params(self) -> np.ndarray:
+        if self.activation not in _ACTIVATIONS:
+            raise ConfigError(f"activation must be one of {_ACTIVATIONS}, got {self.activation!r}.")
+        if self.loss not in _LOSSES:
+            raise ConfigError(f"loss must be one of {_LOSSES}, got {self.loss!r}.")
+        if self.activation == "relu_hurdle" and self.loss != "gaussian":
+            raise ConfigError("activation='relu_hurdle' supports loss='gaussian' only.")
+        alphas = np.atleast_1d(np.asarray(self.alphas, dtype=np.float64))
+        if alphas.ndim != 1 or alphas.size == 0 or not np.all(np.isfinite(alphas) & (alphas >= 0)):
+            raise ConfigError(
+                f"alphas must be a non-empty list of penalties ≥ 0, got {self.alphas!r}."
+            )
+        if self.n_threads is not None and (
+            not isinstance(self.n_threads, numbers.Integral) or self.n_threads < 1
+        ):
+            raise ConfigError(
+                f"n_threads must be a positive integer or None, got {self.n_threads!r}."
+            )
+        if not isinstance(self.cv, numbers.Integral) or self.cv < 2:
+            raise ConfigError(f"cv must be an integer ≥ 2 (number of folds), got {self.cv!r}.")
+        return alphas
+
+    # -- features ---------------------------------------------------------------------------
+    def _raw_features(self, X: np.ndarray) -> np.ndarray:
+        """Features in the map's input space ``(n, n_source)``, float64: σ⁻¹(x) or x."""
+        X = X.astype(np.float64)
+        return softplus_inverse(X, self.floor_) if self.activation == "softplus" else X
+
+    # -- fitting ---------------------------------------------------------------------------
+    def _fit_columns(self, F: np.ndarray, Y: np.ndarray, alpha: np.ndarray, tol: float):
+        """Fit every column of ``Y (n, q)`` on ``F (n, p)`` for each row of ``alpha (k, q)``.
+
+        Returns ``B (p+1, k·q)`` (softplus) or ``(B_gate, B_value)`` (hurdle); column block ``i``
+        holds penalty row ``i``. All ``k·q`` problems go to one vectorised L-BFGS run.
+        """
+        k = alpha.shape[0]
+        Yk, a = np.tile(Y, k), alpha.ravel()
+        if self.activation == "relu_hurdle":
+            pos = Y > 0
+            value = _weighted_ridge(F, Y, pos, alpha)
+            # warm start: the linear probability model, rescaled to the logit's slope at 1/2
+            gate0 = 4.0 * _ridge(F, pos - 0.5, a.reshape(k, -1).max(0))
+            gate0 = np.tile(np.clip(gate0, -10.0, 10.0), k)
+            gate = fit_glm(
+                F,
+                np.tile(pos, k).astype(np.float64),
+                a,
+                "bernoulli",
+                gate0,
+                None,
+                self.max_iter,
+                tol,
+            )
+            return gate, value
+        top = Y.max(axis=0)
+        B0 = _ridge(F, np.tile(softplus_inverse(Y, 1e-6 * np.where(top > 0, top, 1.0)), k), a)
+        scale = Y.var(axis=0) if self.loss == "gaussian" else Y.mean(axis=0)
+        weight = np.tile(1.0 / np.where(scale > 0, scale, 1.0), k)
+        return fit_glm(F, Yk, a, self.loss, B0, weight, self.max_iter, tol)
+
+    def _predict_columns(self, F: np.ndarray, params) -> np.ndarray:
+        if self.activation == "relu_hurdle":
+            gate, value = params
+            return expit(gate[0] + F @ gate[1:]) * (value[0] + F @ value[1:])
+        return softplus(params[0] + F @ params[1:])
+
+    def _heldout_loss(self, pred: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """Summed held-out loss per column: squared error, or Poisson deviance up to a constant."""
+        if self.loss == "gaussian":
+            return ((pred - Y) ** 2).sum(0)
+        pred = np.maximum(pred, _TINY)
+        return (pred - Y * np.log(pred)).sum(0)
+
+    def fit(self, X, Y):
+        """``X (n_stimuli, n_source)`` activations, ``Y (n_stimuli, n_target)`` → ``self``."""
+        alphas = self._check_params()
+        if self.n_threads is None:
+            return self._fit(alphas, X, Y)
+        with _blas_controller().limit(limits=self.n_threads, user_api="blas"):
+            return self._fit(alphas, X, Y)
+
+    def _fit(self, alphas: np.ndarray, X, Y):
+        X, Y = check_xy(X, Y)
+        n = X.shape[0]
+        if n < self.cv:
+            raise DataError(f"Zippering needs at least cv={self.cv} stimuli, got {n}.")
+        if self.loss == "poisson" and (Y < 0).any():
+            raise DataError(
+                "loss='poisson' needs non-negative targets (counts or rates); got Y < 0."
+            )
+        self.n_source_, self.n_target_ = X.shape[1], Y.shape[1]
+        if self.activation == "softplus":
+            positive = np.where(X > 0, X, np.inf).min(axis=0).astype(np.float64)
+            self.floor_ = np.where(np.isfinite(positive), 0.5 * positive, 1e-6)
+            low = (X < self.floor_).mean(axis=0)
+            if low.max() > 0.5:
+                j = int(low.argmax())
+                raise DataError(
+                    f"source unit {j} has {low[j]:.0%} of its values at or below zero; softplus "
+                    "zippering needs positive activations (e.g. firing rates): use "
+                    "activation='relu_hurdle' for ReLU-like data with many zeros."
+                )
+            self.clipped_fraction_ = float(low.mean())
+        F, self.feature_mean_, self.feature_sd_ = standardize(self._raw_features(X))
+        Y64 = Y.astype(np.float64)
+        q, k = Y.shape[1], alphas.size
+        if self.alpha is not None:
+            self.alpha_ = self._fixed_alpha(q)
+            self.cv_loss_ = None
+        else:
+            alpha_grid = np.repeat(alphas[:, None], q, axis=1)
+            folds = np.array_split(check_seed(self.seed).permutation(n), self.cv)
+            cv_loss = np.zeros(q * k)
+            for test in folds:
+                train = np.setdiff1d(np.arange(n), test)
+                params = self._fit_columns(F[train], Y64[train], alpha_grid, 100 * self.tol)
+                pred = self._predict_columns(F[test], params)
+                cv_loss += self._heldout_loss(pred, np.tile(Y64[test], k))
+            self.cv_loss_ = cv_loss.reshape(k, q) / n
+            self.alpha_ = alphas[np.argmin(self.cv_loss_, axis=0)]
+        params = self._fit_columns(F, Y64, self.alpha_[None, :], self.tol)
+        if self.activation == "relu_hurdle":
+            gate, params = params
+            self.gate_coef_, self.gate_intercept_ = self._unstandardize(gate)
+        self.coef_, self.intercept_ = self._unstandardize(params)
+        return self
+
+    def _fixed_alpha(self, q: int) -> np.ndarray:
+        a = np.asarray(self.alpha, dtype=np.float64)
+        if a.ndim > 1 or (a.ndim == 1 and a.size != q) or not np.all(np.isfinite(a) & (a >= 0)):
+            raise ConfigError(
+                f"alpha must be one penalty ≥ 0 or one per target ({q}), got shape {a.shape}."
+            )
+        return np.broadcast_to(a, (q,)).copy()
+
+    def frozen(self) -> Zippering:
+        """An unfitted copy with the penalty fixed at the per-target ``alpha_`` chosen here."""
+        check_is_fitted(self, "alpha_")
+        return clone(self).set_params(alpha=self.alpha_.copy())
+
+    def _unstandardize(self, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Map ``B`` on standardised features back to the raw (pre-activation) features."""
+        coef = B[1:] / self.feature_sd_[:, None]
+        return coef, B[0] - self.feature_mean_ @ coef
+
+    def predict(self, X) -> np.ndarray:
+        """``X (n_stimuli, n_source)`` → ``(n_stimuli, n_target)``."""
+        X = check_source(self, X)
+        F = self._raw_features(X)
+        pre = F @ self.coef_ + self.intercept_
+        if self.activation == "relu_hurdle":
+            pred = expit(F @ self.gate_coef_ + self.gate_intercept_) * pre
+        else:
+            pred = softplus(pre)
+        return pred.astype(X.dtype, copy=False)

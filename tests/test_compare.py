@@ -1,0 +1,95 @@
+"""Bidirectional comparison: masquerade, the reverse-predictivity asymmetry, common/unique units."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from neuroalign import DataError
+from neuroalign.compare import ComparisonResult, compare
+from neuroalign.data import make_population
+from neuroalign.metrics.predictivity import default_transform, forward_ev
+
+FAST = {"n_folds": 5, "n_draws": 4, "show_progress": False}
+
+
+@pytest.fixture(scope="module")
+def comparison():
+    pop = make_population(
+        n_subjects=4, n_areas=1, units_per_subject=25, n_stimuli=240, n_repeats=10, seed=0
+    )
+    rng = np.random.default_rng(1)
+    feats = pop.features("area1")
+    models = {
+        # a held-out animal from the same network, given with its repeats (a stochastic model)
+        "heldout": pop.extra_subject("M", seed=5).data.responses,
+        # the true features plus twice as many unrelated units of the same scale
+        "true+random": np.hstack([feats, feats.std() * rng.normal(size=(240, 2 * feats.shape[1]))]),
+        "true": feats,
+        "random": rng.normal(size=(240, 300)),
+    }
+    return pop, compare(models, pop.data, default_transform(), seed=0, **FAST)
+
+
+def _row(res, layer, direction):
+    s = res.summary
+    return s[(s["layer"] == layer) & (s["direction"] == direction)].iloc[0]
+
+
+def test_heldout_subject_masquerades(comparison):
+    _, res = comparison
+    for direction in ("forward", "reverse"):
+        row = _row(res, "heldout", direction)
+        assert row["animal_min_ev"] <= row["model_median_ev"] <= row["animal_max_ev"]
+        assert not row["distinguishable"]
+        assert 0.8 < row["masquerade_ratio"] < 1.25
+
+
+def test_unrelated_units_keep_forward_but_lose_reverse(comparison):
+    _, res = comparison
+    fwd = _row(res, "true+random", "forward")["model_median_ev"]
+    rev = _row(res, "true+random", "reverse")["model_median_ev"]
+    true_rev = _row(res, "true", "reverse")["model_median_ev"]
+    assert fwd > 3 * rev
+    assert rev < true_rev / 3
+    assert _row(res, "true+random", "reverse")["distinguishable"]
+
+
+def test_random_features_fail_both_directions(comparison):
+    _, res = comparison
+    for direction in ("forward", "reverse"):
+        row = _row(res, "random", direction)
+        assert row["masquerade_ratio"] < 0.2 and row["percentile"] == 0 and row["distinguishable"]
+
+
+def test_common_units_are_the_true_ones(comparison):
+    _, res = comparison
+    units = res.units[res.units["layer"] == "true+random"]
+    n_true = units.shape[0] // 3
+    common = units.loc[units["category"] == "common", "model_unit"].to_numpy()
+    unique = units.loc[units["category"] == "unique", "model_unit"].to_numpy()
+    assert len(common) == pytest.approx(0.2 * len(units), abs=2)
+    # nearly every common unit is a true feature, nearly every unique one an unrelated unit
+    assert np.mean(common < n_true) > 0.9
+    assert np.mean(unique >= n_true) > 0.9
+
+
+def test_forward_table_matches_forward_ev_and_json_round_trip(comparison):
+    pop, res = comparison
+    direct = forward_ev(
+        pop.features("area1"), pop.data, default_transform(), n_folds=5, n_draws=4, seed=0
+    )
+    fwd = res.forward[res.forward["layer"] == "true"]
+    np.testing.assert_allclose(fwd["ev"].to_numpy(), direct.ev, rtol=1e-12, equal_nan=True)
+    back = ComparisonResult.from_json(res.to_json())
+    pd.testing.assert_frame_equal(back.summary, res.summary)
+    pd.testing.assert_frame_equal(back.reverse, res.reverse)
+
+
+def test_rows_must_match_stimuli():
+    pop = make_population(n_subjects=2, n_areas=1, units_per_subject=8, n_stimuli=60, seed=4)
+    with pytest.raises(DataError, match="60 stimuli"):
+        compare(np.ones((59, 5)), pop.data, "ridge", **FAST)
+    with pytest.raises(DataError, match="one subject"):
+        compare(np.ones((60, 5)), pop.data.select(subject="S1"), "ridge", **FAST)

@@ -1,0 +1,206 @@
+"""Forward / reverse / inter-animal EV against a plain loop-over-everything reference."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import pearsonr
+from sklearn.linear_model import Ridge as SkRidge
+from sklearn.linear_model import RidgeCV
+
+from neuroalign.data import NeuralData
+from neuroalign.data.splits import split_half_means
+from neuroalign.errors import ConfigError, DataError
+from neuroalign.metrics.predictivity import (
+    PredictivityWarning,
+    forward_ev,
+    interanimal_ev,
+    reverse_ev,
+)
+from neuroalign.transforms.base import Transform
+from neuroalign.transforms.ridge import Ridge
+
+GRID = np.logspace(-2, 4, 7)
+
+
+class SkWrapped(Transform):
+    """Ridge through scikit-learn: exercises the generic (clone + fit per fold) path."""
+
+    def __init__(self, alpha=1.0):
+        self.alpha = alpha
+
+    def fit(self, X, Y):
+        self.model_ = SkRidge(self.alpha).fit(X, Y)
+        return self
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+
+def brute_force_ev(source, target, make_model, n_folds, n_draws, seed):
+    """The documented definition, written plainly: loops over draws, folds and units."""
+    rng = np.random.default_rng(seed)
+    fold_rng, *draw_rngs = rng.spawn(1 + n_draws)
+    n = source.shape[0]
+    folds = np.array_split(fold_rng.permutation(n), n_folds)
+
+    def oof(xs, ys):
+        out = np.zeros(ys.shape)
+        for te in folds:
+            tr = np.setdiff1d(np.arange(n), te)
+            out[te] = make_model().fit(xs[tr], ys[tr]).predict(xs[te])
+        return out
+
+    def mean(a):
+        return np.nanmean(a, axis=2) if a.ndim == 3 else a
+
+    def halves(a, g):
+        return split_half_means(a, g) if a.ndim == 3 else (a, a)
+
+    def sb(r):
+        return 2 * r / (1 + r)
+
+    s_mean, t_mean = mean(source), mean(target)
+    pred = oof(s_mean, t_mean)
+    units = range(t_mean.shape[1])
+    r = np.array([pearsonr(pred[:, j], t_mean[:, j])[0] for j in units])
+    rho_t, rho_p = [], []
+    for g in draw_rngs:
+        sa, sb_ = halves(source, g)
+        ta, tb = halves(target, g)
+        pa, pb = oof(sa, ta), oof(sb_, tb)
+        rho_p.append([sb(pearsonr(pa[:, j], pb[:, j])[0]) for j in units])
+        rho_t.append(
+            [sb(pearsonr(ta[:, j], tb[:, j])[0]) if target.ndim == 3 else 1.0 for j in units]
+        )
+    rho_t, rho_p = np.mean(rho_t, axis=0), np.mean(rho_p, axis=0)
+    return 100 * r**2 / (rho_t * rho_p), r, rho_t, rho_p
+
+
+def _population(n=48, sites=6, reps=4, p=30, seed=0, missing=True):
+    rng = np.random.default_rng(seed)
+    latent = rng.normal(size=(n, 5))
+    neural = (latent @ rng.normal(size=(5, sites)))[:, :, None] + rng.normal(size=(n, sites, reps))
+    if missing:  # a few missing repeats (NaN), never below 2 valid per cell
+        neural[rng.random((n, sites)) < 0.2, -1] = np.nan
+    features = np.maximum(latent @ rng.normal(size=(5, p)) + 0.5 * rng.normal(size=(n, p)), 0)
+    return neural, features
+
+
+def _check(res, ref):
+    ev, r, rho_t, rho_p = ref
+    np.testing.assert_allclose(res.r, r, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(res.rho_target, rho_t, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(res.rho_pred, rho_p, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(res.ev, ev, atol=1e-6, rtol=0)
+    assert res.valid.all()
+
+
+@pytest.mark.parametrize("p", [12, 70])  # primal and dual forms
+def test_forward_equals_brute_force(p):
+    neural, features = _population(p=p)
+    res = forward_ev(features, neural, Ridge(0.1), n_folds=4, n_draws=3, seed=7)
+    _check(res, brute_force_ev(features, neural, lambda: SkRidge(0.1), 4, 3, 7))
+    assert res.direction == "forward" and res.n_draws == 3 and res.seed == 7
+    np.testing.assert_array_equal(res.rho_target_draws.shape, (3, neural.shape[1]))
+
+
+@pytest.mark.parametrize("p", [12, 70])
+def test_reverse_equals_brute_force(p):
+    neural, features = _population(p=p)
+    res = reverse_ev(neural, features, Ridge(0.1), n_folds=4, n_draws=3, seed=7)
+    _check(res, brute_force_ev(neural, features, lambda: SkRidge(0.1), 4, 3, 7))
+    np.testing.assert_array_equal(res.rho_target, 1.0)
+
+
+def test_interanimal_equals_brute_force():
+    neural, _ = _population(sites=10)
+    a, b = neural[:, :4], neural[:, 4:]
+    res = interanimal_ev(a, b, Ridge(1.0), n_folds=4, n_draws=3, seed=2)
+    _check(res, brute_force_ev(a, b, lambda: SkRidge(1.0), 4, 3, 2))
+
+
+@pytest.mark.parametrize("direction", ["forward", "reverse"])
+def test_per_target_alpha_equals_ridgecv(direction):
+    neural, features = _population(p=40)
+    src, tgt = (features, neural) if direction == "forward" else (neural, features)
+    fn = forward_ev if direction == "forward" else reverse_ev
+    res = fn(src, tgt, Ridge(GRID, cv="loo"), n_folds=4, n_draws=2, seed=3)
+    ref = brute_force_ev(src, tgt, lambda: RidgeCV(GRID, alpha_per_target=True), 4, 2, 3)
+    _check(res, ref)
+
+
+def test_generic_transform_path_equals_brute_force():
+    neural, features = _population(p=9)
+    res = reverse_ev(neural, features, SkWrapped(0.3), n_folds=3, n_draws=2, seed=1)
+    _check(res, brute_force_ev(neural, features, lambda: SkRidge(0.3), 3, 2, 1))
+
+
+def test_torch_backend_equals_numpy():
+    pytest.importorskip("torch")
+    neural, features = _population(p=70)
+    for fn, args in [(forward_ev, (features, neural)), (reverse_ev, (neural, features))]:
+        a = fn(*args, Ridge(GRID, cv="gcv"), n_folds=4, n_draws=2, seed=0)
+        b = fn(*args, Ridge(GRID, cv="gcv"), n_folds=4, n_draws=2, seed=0, backend="torch:cpu")
+        np.testing.assert_allclose(b.ev, a.ev, atol=1e-8)
+
+
+def test_float32_within_a_tenth_of_a_point():
+    neural, features = _population(n=80, sites=8, reps=6, p=300, missing=False)
+    for fn, args in [(forward_ev, (features, neural)), (reverse_ev, (neural, features))]:
+        a = fn(*args, Ridge(10.0), n_folds=4, n_draws=3, seed=0)
+        b = fn(*args, Ridge(10.0), n_folds=4, n_draws=3, seed=0, dtype="float32")
+        assert np.nanmax(np.abs(a.ev - b.ev)) < 0.1
+
+
+def test_neural_data_input_and_block_streaming():
+    neural, features = _population(p=25)
+    units = pd.DataFrame(
+        {"unit_id": [f"u{i}" for i in range(neural.shape[1])], "subject": "m1", "area": "IT"}
+    )
+    nd = NeuralData(neural, [f"s{i}" for i in range(neural.shape[0])], units)
+    a = reverse_ev(neural, features, Ridge(0.1), n_folds=4, n_draws=2, seed=5)
+    b = reverse_ev(nd, features, Ridge(0.1), n_folds=4, n_draws=2, seed=5, block_size=7)
+    np.testing.assert_allclose(b.ev, a.ev, atol=1e-10)
+    c = reverse_ev(nd, features, Ridge(0.1), n_folds=4, n_draws=2, seed=6)
+    assert not np.allclose(c.ev, a.ev)  # the seed matters
+
+
+def test_invalid_units_are_nan_flagged_and_warned():
+    neural, features = _population(p=10, missing=False)
+    features[:, 3] = 0.0  # a dead unit: constant target
+    with pytest.warns(PredictivityWarning, match="constant_target: 1"):
+        res = reverse_ev(neural, features, Ridge(0.1), n_folds=4, n_draws=2, seed=0)
+    assert res.flags["constant_target"][3] and np.isnan(res.ev[3]) and not res.valid[3]
+    assert res.valid.sum() == features.shape[1] - 1
+    rng = np.random.default_rng(0)  # repeats s + 3e and s - 3e: split-half correlation < 0
+    s, e = rng.normal(size=(2, neural.shape[0], 2))
+    anti = np.stack([s + 3 * e, s - 3 * e], axis=2)
+    with pytest.warns(PredictivityWarning, match="unreliable_target"):
+        res = forward_ev(features, anti, Ridge(0.1), n_folds=4, n_draws=2, seed=0)
+    assert res.flags["unreliable_target"].all() and np.isnan(res.ev).all()
+
+
+def test_bad_input():
+    neural, features = _population(p=10)
+    with pytest.raises(DataError, match="repeats"):
+        forward_ev(features, neural.mean(axis=2), Ridge(0.1))
+    with pytest.raises(DataError, match="stimuli"):
+        forward_ev(features[:-1], neural, Ridge(0.1))
+    bad = neural.copy()
+    bad[0, 0, 0] = np.inf
+    with pytest.raises(DataError, match="infinite"):
+        forward_ev(features, bad, Ridge(0.1))
+    bad = neural.copy()
+    bad[0, 0, 1:] = np.nan
+    with pytest.raises(DataError, match="2 valid repeats"):
+        reverse_ev(bad, features, Ridge(0.1))
+    with pytest.raises(DataError, match="NaN"):
+        forward_ev(np.full_like(features, np.nan), neural, Ridge(0.1))
+    with pytest.raises(DataError, match="numeric"):
+        forward_ev(features.astype(str), neural, Ridge(0.1))
+    with pytest.raises(DataError, match="folds"):
+        forward_ev(features[:5], neural[:5], Ridge(0.1), n_folds=10)
+    with pytest.raises(ConfigError, match="n_draws"):
+        forward_ev(features, neural, Ridge(0.1), n_draws=0)
+    with pytest.raises(ConfigError, match="dtype"):
+        forward_ev(features, neural, Ridge(0.1), dtype="float16")

@@ -1,0 +1,144 @@
+"""Zippering: recovery of a known linear–nonlinear map, comparison with linear least squares."""
+
+import numpy as np
+import pytest
+from scipy.optimize import approx_fprime
+from sklearn.linear_model import LinearRegression
+
+from neuroalign.errors import ConfigError, DataError
+from neuroalign.transforms.zippering import (
+    Zippering,
+    _loss_and_grad,
+    softplus,
+    softplus_inverse,
+)
+
+
+def _r2(pred, true):
+    return np.mean(1 - ((pred - true) ** 2).sum(0) / ((true - true.mean(0)) ** 2).sum(0))
+
+
+@pytest.fixture(scope="module")
+def softplus_data():
+    rng = np.random.default_rng(0)
+    n, p, q = 200, 12, 10
+    H = rng.normal(size=(n, p))
+    W = 2 * rng.normal(size=(p, q)) / np.sqrt(p)
+    b = 0.5 * rng.normal(size=q)
+    Y = softplus(H @ W + b) + 0.01 * rng.normal(size=(n, q))
+    return softplus(H), Y, W, b
+
+
+def test_softplus_inverse_round_trip():
+    x = np.geomspace(1e-6, 60, 50)[:, None]
+    np.testing.assert_allclose(softplus(softplus_inverse(x, 1e-7)), x, rtol=1e-10)
+    assert (
+        softplus_inverse(np.array([[0.0, -1.0]]), 1e-3).max()
+        == softplus_inverse(np.array([[1e-3]]), 0).item()
+    )
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "poisson", "bernoulli"])
+def test_loss_gradient_matches_finite_differences(kind):
+    rng = np.random.default_rng(1)
+    H = rng.normal(size=(6, 1))
+    Y = (rng.random((6, 1)) > 0.5).astype(float) if kind == "bernoulli" else rng.random((6, 1))
+    _, grad = _loss_and_grad(kind, H, Y)
+    num = approx_fprime(H[:, 0], lambda h: _loss_and_grad(kind, h[:, None], Y)[0][0], 1e-7)
+    np.testing.assert_allclose(grad[:, 0], num, rtol=1e-5, atol=1e-6)
+
+
+def test_recovers_map_and_beats_linear_on_zippered_data(softplus_data):
+    X, Y, W, b = softplus_data
+    m = Zippering().fit(X[:150], Y[:150])
+    np.testing.assert_allclose(m.coef_, W, atol=0.05)
+    np.testing.assert_allclose(m.intercept_, b, atol=0.05)
+    assert m.clipped_fraction_ == 0.0
+    zip_r2 = _r2(m.predict(X[150:]), Y[150:])
+    lin_r2 = _r2(LinearRegression().fit(X[:150], Y[:150]).predict(X[150:]), Y[150:])
+    assert zip_r2 > 0.99
+    assert zip_r2 > lin_r2 + 0.1
+
+
+def test_linear_least_squares_wins_on_linear_data():
+    rng = np.random.default_rng(2)
+    X = rng.gamma(2.0, 1.0, size=(200, 12))
+    Y = X @ (rng.normal(size=(12, 8)) / np.sqrt(12)) + 0.3 * rng.normal(size=(200, 8))
+    Y -= Y.min(0) - 0.5  # positive targets, so the softplus output is not trivially wrong
+    zip_r2 = _r2(Zippering().fit(X[:150], Y[:150]).predict(X[150:]), Y[150:])
+    lin_r2 = _r2(LinearRegression().fit(X[:150], Y[:150]).predict(X[150:]), Y[150:])
+    assert lin_r2 > zip_r2 + 0.01
+
+
+def test_targets_are_fitted_independently(softplus_data):
+    X, Y, _, _ = softplus_data
+    together = Zippering(alphas=(1e-3,)).fit(X, Y).predict(X)
+    alone = Zippering(alphas=(1e-3,)).fit(X, Y[:, [3]]).predict(X)
+    np.testing.assert_allclose(together[:, [3]], alone, atol=1e-4)
+
+
+def test_cv_selects_from_grid_per_target(softplus_data):
+    X, Y, _, _ = softplus_data
+    noise = np.random.default_rng(3).normal(size=(200, 1)) ** 2
+    m = Zippering(alphas=(1e-5, 1e-2, 10.0)).fit(X, np.hstack([Y[:, :2], noise]))
+    assert m.cv_loss_.shape == (3, 3)
+    np.testing.assert_array_equal(m.alpha_, np.array([1e-5, 1e-2, 10.0])[m.cv_loss_.argmin(0)])
+    assert m.alpha_[2] == 10.0  # a pure-noise target is best predicted by its mean
+    assert m.alpha_[0] < 10.0
+
+
+def test_relu_hurdle_beats_linear_on_relu_data():
+    rng = np.random.default_rng(4)
+    H = rng.normal(size=(240, 10))
+    X = np.maximum(H, 0)
+    W = rng.normal(size=(10, 6))
+    Z = X @ W + 0.05 * rng.normal(size=(240, 6))
+    Y = np.maximum(Z - np.median(Z, axis=0), 0)
+    assert np.all((0.2 < (Y == 0).mean(0)) & ((Y == 0).mean(0) < 0.8))
+    m = Zippering(activation="relu_hurdle").fit(X[:180], Y[:180])
+    hurdle_r2 = _r2(m.predict(X[180:]), Y[180:])
+    lin_r2 = _r2(LinearRegression().fit(X[:180], Y[:180]).predict(X[180:]), Y[180:])
+    assert hurdle_r2 > lin_r2 + 0.05
+    assert m.gate_coef_.shape == (10, 6)
+
+
+def test_poisson_loss_recovers_rates():
+    rng = np.random.default_rng(5)
+    H = rng.normal(size=(600, 4))
+    W = rng.normal(size=(4, 3))
+    rate = softplus(H @ W + 1.0)
+    m = Zippering(loss="poisson").fit(softplus(H), rng.poisson(rate).astype(float))
+    np.testing.assert_allclose(m.coef_, W, atol=0.35)
+
+
+def test_seed_determinism(softplus_data):
+    X, Y, _, _ = softplus_data
+    a = Zippering(seed=7).fit(X[:80], Y[:80, :3])
+    b = Zippering(seed=7).fit(X[:80], Y[:80, :3])
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+    np.testing.assert_array_equal(a.cv_loss_, b.cv_loss_)
+
+
+def test_bad_configuration_and_data(softplus_data):
+    X, Y, _, _ = softplus_data
+    with pytest.raises(ConfigError, match="relu_hurdle"):
+        Zippering(activation="relu_hurdle", loss="poisson").fit(X, Y)
+    with pytest.raises(ConfigError, match="activation"):
+        Zippering(activation="sigmoid").fit(X, Y)
+    with pytest.raises(ConfigError, match="alphas"):
+        Zippering(alphas=(-1.0,)).fit(X, Y)
+    with pytest.raises(ConfigError, match="cv"):
+        Zippering(cv=1).fit(X, Y)
+    with pytest.raises(ConfigError, match="n_threads"):
+        Zippering(n_threads=0).fit(X, Y)
+    with pytest.raises(DataError, match="non-negative"):
+        Zippering(loss="poisson").fit(X, Y - 10)
+    with pytest.raises(DataError, match="at least cv"):
+        Zippering().fit(X[:3], Y[:3])
+
+
+def test_softplus_refuses_relu_like_sources():
+    rng = np.random.default_rng(6)
+    X = np.maximum(rng.normal(size=(40, 3)) - 0.5, 0)
+    with pytest.raises(DataError, match="relu_hurdle"):
+        Zippering().fit(X, X + 1)
