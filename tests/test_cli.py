@@ -52,14 +52,20 @@ def test_missing_data_dir_names_the_fix(monkeypatch):
     assert res.exit_code == 1 and "NEUROALIGN_DATA" in res.output
 
 
-def test_demo_json_matches_truth():
-    res = runner.invoke(app, ["demo", "--json", "--seed", "1"])
+def test_demo_json_recovers_the_simulated_truth():
+    res = runner.invoke(app, ["demo", "--json", "--seed", "1", "--n-draws", "2"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
-    assert out["seed"] == 1
-    assert len(out["summary"]) == 8  # 4 subjects x 2 areas
+    assert out["seed"] == 1 and out["n_draws"] == 2
+    assert len(out["reliability"]) == 6  # 3 animals x 2 areas
     # the estimated ceilings agree with the simulation's analytical ones
-    assert out["max_abs_error_vs_truth"] < 0.15
+    assert out["median_abs_error_vs_truth"] < 0.03
+    acc = {row["transform"]: row["median_ev"] for row in out["iatc"]["accuracy"]}
+    assert acc["zippering"] > acc["ridge"] > acc["one_to_one"]
+    assert "one_to_one" not in out["iatc"]["selected"]
+    summary = {(r["layer"], r["direction"]): r for r in out["comparison"]}
+    assert not summary["held-out animal", "forward"]["distinguishable"]
+    assert summary["random features", "reverse"]["distinguishable"]
 
 
 @pytest.mark.skipif(not DATA.is_dir(), reason=f"real data not found at {DATA}")

@@ -91,3 +91,23 @@ def test_bad_input():
         cross_val_predict(SkRidge(), X, Y, n_folds=2)
     with pytest.raises(DataError, match="seed"):
         kfold_indices(8, 2, seed=None)
+
+
+@pytest.mark.parametrize("shape", [(40, 10), (40, 25), (30, 60)])  # factored, dense primal, dual
+def test_fast_gcv_equals_per_fold_fits(shape):
+    """The fold plan's per-target GCV equals a Ridge fitted on each training fold (whose GCV is
+    checked against the hat-matrix closed form in test_ridge.py)."""
+    X, Y = _data(*shape, t=5)
+    folds = kfold_indices(shape[0], 4, seed=2)
+    grid = np.logspace(-2, 4, 7)
+    ref = np.empty(Y.shape)
+    for te in folds:
+        tr = np.setdiff1d(np.arange(shape[0]), te)
+        ref[te] = Ridge(grid, cv="gcv").fit(X[tr], Y[tr]).predict(X[te])
+    ours = cross_val_predict(Ridge(grid, cv="gcv"), X, Y, folds=folds)
+    np.testing.assert_allclose(ours, ref, atol=1e-8, rtol=0)
+    fixed = cross_val_predict(Ridge(0.3), X, Y, folds=folds)
+    ref_fixed = sk_cross_val_predict(
+        SkRidge(0.3), X, Y, cv=[(np.setdiff1d(np.arange(shape[0]), te), te) for te in folds]
+    )
+    np.testing.assert_allclose(fixed, ref_fixed, atol=1e-8, rtol=0)

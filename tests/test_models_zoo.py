@@ -41,8 +41,14 @@ def test_registry_names_info_and_unknown_name():
 
 def test_import_without_torch():
     code = (
-        "import sys; sys.modules['torch'] = None\n"
+        "import sys, importlib.abc\n"
+        "class NoTorch(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'torch' or name.startswith('torch.'):\n"
+        "            raise ImportError('torch is not installed (simulated)')\n"
+        "sys.meta_path.insert(0, NoTorch())\n"
         "import neuroalign, neuroalign.models as nm\n"
+        "assert 'torch' not in sys.modules\n"
         "assert 'expansion_ci' in nm.names() and nm.info('efficientnet_lite0').input_size == 224\n"
         "nm.Preprocessing(size=32)\n"
     )

@@ -204,3 +204,62 @@ def test_bad_input():
         forward_ev(features, neural, Ridge(0.1), n_draws=0)
     with pytest.raises(ConfigError, match="dtype"):
         forward_ev(features, neural, Ridge(0.1), dtype="float16")
+
+
+def test_parallel_blocks_are_bitwise_reproducible():
+    """Blocks run on several threads; the numbers do not depend on it (nor on the block size)."""
+    from threadpoolctl import threadpool_limits
+
+    neural, features = _population(p=40)
+    kw = dict(n_folds=4, n_draws=2, seed=3, block_size=8)
+    a = reverse_ev(neural, features, Ridge(GRID, cv="gcv"), **kw)
+    with threadpool_limits(1):
+        b = reverse_ev(neural, features, Ridge(GRID, cv="gcv"), **kw)
+    np.testing.assert_array_equal(a.ev, b.ev)
+    c = reverse_ev(neural, features, Ridge(GRID, cv="gcv"), **{**kw, "block_size": 13})
+    np.testing.assert_allclose(c.ev, a.ev, atol=1e-10)
+
+
+def test_float32_stays_float32_when_well_conditioned():
+    """float32 is kept (no PrecisionWarning) when the solve is well conditioned, and the
+    trial-mean predictions equal the float64 ones to float32 accuracy."""
+    import warnings
+
+    from neuroalign.solvers.ridge import PrecisionWarning
+
+    neural, features = _population(n=80, sites=8, reps=6, p=300, missing=False)
+    a = forward_ev(features, neural, Ridge(10.0), n_folds=4, n_draws=2, return_predictions=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PrecisionWarning)
+        b = forward_ev(
+            features,
+            neural,
+            Ridge(10.0),
+            n_folds=4,
+            n_draws=2,
+            dtype="float32",
+            return_predictions=True,
+        )
+    scale = np.abs(a.predictions).max()
+    np.testing.assert_allclose(b.predictions, a.predictions, atol=1e-5 * scale, rtol=0)
+    assert np.nanmax(np.abs(a.ev - b.ev)) < 0.1
+
+
+@pytest.mark.parametrize("transform", [Ridge(0.1), Ridge(GRID, cv="loo"), SkWrapped(0.1)])
+def test_returned_predictions_are_the_trial_mean_oof(transform):
+    neural, features = _population(p=40)
+    res = reverse_ev(
+        neural, features, transform, n_folds=4, n_draws=1, seed=4, return_predictions=True
+    )
+    folds = np.array_split(np.random.default_rng(4).spawn(2)[0].permutation(48), 4)
+    mean = np.nanmean(neural, axis=2)
+    ref = np.empty(features.shape)
+    make = (
+        (lambda: RidgeCV(GRID, alpha_per_target=True))
+        if isinstance(transform, Ridge) and np.size(transform.alphas) > 1
+        else (lambda: SkRidge(0.1))
+    )
+    for te in folds:
+        tr = np.setdiff1d(np.arange(48), te)
+        ref[te] = make().fit(mean[tr], features[tr]).predict(mean[te])
+    np.testing.assert_allclose(res.predictions, ref, atol=1e-8, rtol=0)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from scipy.optimize import approx_fprime
+from sklearn.base import clone
 from sklearn.linear_model import LinearRegression
 
 from neuroalign.errors import ConfigError, DataError
@@ -142,3 +143,39 @@ def test_softplus_refuses_relu_like_sources():
     X = np.maximum(rng.normal(size=(40, 3)) - 0.5, 0)
     with pytest.raises(DataError, match="relu_hurdle"):
         Zippering().fit(X, X + 1)
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "poisson", "bernoulli"])
+def test_newton_matches_lbfgs(kind, monkeypatch):
+    import neuroalign.transforms.zippering as z
+
+    rng = np.random.default_rng(8)
+    F = rng.normal(size=(150, 6))
+    H = 0.5 + F @ rng.normal(size=(6, 4)) / 2
+    Y = {
+        "gaussian": softplus(H) + 0.1 * rng.normal(size=H.shape),
+        "poisson": rng.poisson(softplus(H)).astype(float),
+        "bernoulli": (rng.random(H.shape) < 1 / (1 + np.exp(-H))).astype(float),
+    }[kind]
+    alpha, B0 = np.full(4, 1e-2), np.zeros((7, 4))
+    newton = z.fit_glm(F, Y, alpha, kind, B0, tol=1e-9)
+    monkeypatch.setattr(z, "_NEWTON_MAX_DIM", 0)  # the L-BFGS-B path as the reference
+    lbfgs = z.fit_glm(F, Y, alpha, kind, B0, max_iter=5000, tol=1e-10)
+    np.testing.assert_allclose(newton, lbfgs, atol=1e-5)
+
+
+@pytest.mark.parametrize("activation", ["softplus", "relu_hurdle"])
+def test_frozen_warm_start_changes_the_start_not_the_fit(softplus_data, activation):
+    X, Y, _, _ = softplus_data
+    if activation == "relu_hurdle":
+        Y = np.maximum(Y - np.median(Y, axis=0), 0.0)
+    m = Zippering(activation=activation, alphas=(1e-3, 1e-1)).fit(X[:100], Y[:100])
+    frozen = m.frozen()
+    assert frozen.warm_start.shape == (X.shape[1] + 1, Y.shape[1])
+    np.testing.assert_array_equal(frozen.alpha, m.alpha_)
+    warm = frozen.fit(X[100:], Y[100:])
+    cold = clone(frozen).set_params(warm_start=None).fit(X[100:], Y[100:])
+    scale = Y[100:].std(0)
+    assert (np.abs(warm.predict(X) - cold.predict(X)) / scale).max() < 1e-3
+    with pytest.raises(ConfigError, match="warm_start"):
+        clone(frozen).set_params(warm_start=np.zeros((3, 3))).fit(X, Y)

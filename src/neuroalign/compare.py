@@ -16,7 +16,6 @@ is reported with its p-value, not as a verdict alone). **Common / unique** model
 from __future__ import annotations
 
 import itertools
-import json
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,17 +27,10 @@ import pandas as pd
 from scipy.stats import mannwhitneyu
 from tqdm.auto import tqdm
 
+from neuroalign._jsonio import JsonResult, frame, jsonable, load_json, package_version
 from neuroalign.data.neural_data import NeuralData
 from neuroalign.errors import ConfigError, DataError
-from neuroalign.iatc import (
-    IATCResult,
-    _frame,
-    _jsonable,
-    _load_json,
-    _nan_to_none,
-    _version,
-    as_population,
-)
+from neuroalign.iatc import IATCResult, as_population
 from neuroalign.metrics.predictivity import (
     PredictivityWarning,
     forward_ev,
@@ -53,7 +45,7 @@ _KIND = "neuroalign.ComparisonResult/1"
 
 
 @dataclass
-class ComparisonResult:
+class ComparisonResult(JsonResult):
     """What :func:`compare` found (all tables are pandas DataFrames).
 
     ``forward``: per (layer, area, subject, unit_id) forward EV and its parts. ``reverse``: per
@@ -81,18 +73,11 @@ class ComparisonResult:
             },
         }
 
-    def to_json(self, path: str | Path | None = None) -> str:
-        """JSON text (NaN written as null); also written to ``path`` when given."""
-        text = json.dumps(_nan_to_none(self.to_dict()), indent=1)
-        if path is not None:
-            Path(path).write_text(text)
-        return text
-
     @classmethod
     def from_json(cls, text_or_path: str | Path) -> ComparisonResult:
         """Inverse of :meth:`to_json` (a JSON string or a path)."""
-        d = _load_json(text_or_path, _KIND)
-        tables = {n: _frame(d[n]) for n in ("forward", "reverse", "animals", "summary", "units")}
+        d = load_json(text_or_path, _KIND)
+        tables = {n: frame(d[n]) for n in ("forward", "reverse", "animals", "summary", "units")}
         return cls(**tables, params=d["params"])
 
 
@@ -259,7 +244,7 @@ def compare(
                 unit_rows.append(_categorise(layer, area, mean_rev))
     bar.close()
     params = {
-        "transform": {"name": tr.name, **{k: _jsonable(v) for k, v in tr.get_params().items()}},
+        "transform": {"name": tr.name, **{k: jsonable(v) for k, v in tr.get_params().items()}},
         "n_folds": n_folds,
         "n_draws": n_draws,
         "seed": seed,
@@ -268,7 +253,7 @@ def compare(
         "areas": areas,
         "subjects": population.subjects,
         "metadata": population.metadata,
-        "version": _version(),
+        "version": package_version(),
     }
     return ComparisonResult(
         forward=pd.concat(fwd_rows, ignore_index=True),

@@ -15,7 +15,6 @@ mapped across areas too, distance = 1 − symmetrised median EV / 100, label = a
 from __future__ import annotations
 
 import itertools
-import json
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from neuroalign._jsonio import JsonResult, frame, jsonable, load_json, package_version
 from neuroalign.bootstrap import paired_bootstrap_median_ev
 from neuroalign.data.neural_data import NeuralData
 from neuroalign.errors import ConfigError, DataError
@@ -44,7 +44,7 @@ def default_candidates() -> list[str]:
 
 
 @dataclass
-class IATCResult:
+class IATCResult(JsonResult):
     """What :func:`estimate_iatc` found.
 
     ``scores``: one row per (area, pairing, source, target, transform, unit) with ``ev``, ``r``,
@@ -79,67 +79,19 @@ class IATCResult:
             "scores": self.scores.to_dict(orient="list"),
         }
 
-    def to_json(self, path: str | Path | None = None) -> str:
-        """JSON text (NaN written as null); also written to ``path`` when given."""
-        text = json.dumps(_nan_to_none(self.to_dict()), indent=1)
-        if path is not None:
-            Path(path).write_text(text)
-        return text
-
     @classmethod
     def from_json(cls, text_or_path: str | Path) -> IATCResult:
         """Inverse of :meth:`to_json` (a JSON string or a path)."""
-        d = _load_json(text_or_path, "neuroalign.IATCResult/1")
+        d = load_json(text_or_path, "neuroalign.IATCResult/1")
         spec = d["specificity"]
         return cls(
-            scores=_frame(d["scores"]),
-            accuracy=_frame(d["accuracy"]),
-            specificity=None if spec is None else _frame(spec),
+            scores=frame(d["scores"]),
+            accuracy=frame(d["accuracy"]),
+            specificity=None if spec is None else frame(spec),
             selected=list(d["selected"]),
             best=d["best"],
             params=d["params"],
         )
-
-
-def _nan_to_none(obj):
-    if isinstance(obj, dict):
-        return {k: _nan_to_none(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_nan_to_none(v) for v in obj]
-    if isinstance(obj, (float, np.floating)):
-        return None if not np.isfinite(obj) else float(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
-
-
-def _frame(columns: dict[str, list]) -> pd.DataFrame:
-    df = pd.DataFrame(columns)
-    for col in df.columns:
-        if (
-            df[col].dtype == object
-            and df[col].map(lambda v: v is None or isinstance(v, float)).all()
-        ):
-            df[col] = df[col].astype(float)
-    return df
-
-
-def _load_json(text_or_path, kind: str) -> dict:
-    text = str(text_or_path)
-    if not text.lstrip().startswith("{"):
-        path = Path(text_or_path)
-        if not path.exists():
-            raise DataError(f"no such results file: {path}")
-        text = path.read_text()
-    try:
-        d = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataError(f"not a JSON results file ({exc}); was it written by to_json()?") from exc
-    if d.get("kind") != kind:
-        raise DataError(f"expected a {kind} document, got {d.get('kind')!r}.")
-    return d
 
 
 def as_population(population) -> NeuralData:
@@ -344,10 +296,10 @@ def estimate_iatc(
         "subjects": population.subjects,
         "areas": areas,
         "transforms": {
-            n: {k: _jsonable(v) for k, v in t.get_params().items()} for n, t in instances.items()
+            n: {k: jsonable(v) for k, v in t.get_params().items()} for n, t in instances.items()
         },
         "metadata": population.metadata,
-        "version": _version(),
+        "version": package_version(),
     }
     return IATCResult(scores, accuracy, specificity, selected, best, params)
 
@@ -390,17 +342,3 @@ def _specificity(
             rows.append({"transform": n, "silhouette": mean})
     task.close()
     return pd.DataFrame(rows)
-
-
-def _jsonable(v):
-    try:
-        json.dumps(v)
-        return v
-    except TypeError:
-        return repr(v)
-
-
-def _version() -> str:
-    from neuroalign import __version__
-
-    return __version__

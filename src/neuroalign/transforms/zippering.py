@@ -57,6 +57,74 @@ def _loss_and_grad(kind: str, H: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray,
     return (mu - Y * np.log(mu)).sum(0), (1.0 - Y / mu) * d
 
 
+def _curvature(kind: str, H: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """Per-observation second derivative ``d²ℓ/dH² (n, m)`` of :func:`_loss_and_grad`'s losses,
+    clipped at 0 (where the Gaussian or Poisson loss is locally concave in ``H``)."""
+    e = np.exp(-np.abs(H))
+    d = np.where(H >= 0, 1.0, e) / (1.0 + e)  # σ'(H)
+    d2 = d * (1.0 - d)  # σ''(H)
+    if kind == "bernoulli":
+        return d2
+    mu = np.maximum(np.maximum(H, 0.0) + np.log1p(e), _TINY)
+    if kind == "gaussian":
+        return np.maximum(d * d + (mu - Y) * d2, 0.0)
+    return np.maximum((Y / mu) * (d / mu) * d + (1.0 - Y / mu) * d2, 0.0)
+
+
+#: largest whitened feature count (+ intercept) solved by batched Newton; L-BFGS above it
+_NEWTON_MAX_DIM = 128
+#: bytes of one block of the row-wise outer products ``G1_i ⊗ G1_i`` that build the Hessians
+_HESSIAN_BLOCK_BYTES = 2**25
+
+
+def _newton(objective, G1, pen, root, B, max_iter, tol):
+    """Damped Newton per column with a backtracking (Armijo) line search, columns batched.
+
+    ``objective(B, cols) → (value (k,), dℓ/dH (n, k), d²ℓ/dH² (n, k))`` of columns ``cols``
+    (weights applied); ``G1 (n, d)`` the design with its intercept column, ``pen (d, m)`` the
+    diagonal penalty, ``root (d, m)`` the gradient scaling of the stopping rule, ``B (d, m)`` the
+    start (updated in place and returned). A column stops once ``max |grad / root| ≤ tol``, or when
+    no step along its Newton direction decreases the objective (floating-point precision reached).
+    """
+    n, dim = G1.shape
+    active = np.arange(B.shape[1])
+    f, D, C = objective(B, active)
+    diag = np.arange(dim)
+    rows = max(1, _HESSIAN_BLOCK_BYTES // (8 * dim * dim))
+    blocks = [slice(i, i + rows) for i in range(0, n, rows)]
+    outer = [(G1[b, :, None] * G1[b, None, :]).reshape(-1, dim * dim) for b in blocks[:1]]
+    for _ in range(max_iter):
+        grad = G1.T @ D + pen[:, active] * B[:, active]
+        going = np.abs(grad / root[:, active]).max(0) > tol
+        if not going.any():
+            break
+        active, grad, f, D, C = active[going], grad[:, going], f[going], D[:, going], C[:, going]
+        # Hessians (k, d, d) = Σ_i C_ik G1_i G1_iᵀ: one GEMM per block of rows
+        H = C[blocks[0]].T @ outer[0]
+        for b in blocks[1:]:
+            H += C[b].T @ (G1[b, :, None] * G1[b, None, :]).reshape(-1, dim * dim)
+        H = H.reshape(-1, dim, dim)
+        H[:, diag, diag] += pen[:, active].T + 1e-12
+        step = np.linalg.solve(H, grad.T[:, :, None])[:, :, 0].T
+        slope = (grad * step).sum(0)
+        start = B[:, active]
+        todo, t = np.arange(active.size), 1.0
+        moved = np.zeros(active.size, dtype=bool)
+        while todo.size and t > 1e-10:
+            cand = start[:, todo] - t * step[:, todo]
+            fc, Dc, Cc = objective(cand, active[todo])
+            ok = fc <= f[todo] - 1e-4 * t * slope[todo]
+            sel = todo[ok]
+            B[:, active[sel]] = cand[:, ok]
+            f[sel], D[:, sel], C[:, sel] = fc[ok], Dc[:, ok], Cc[:, ok]
+            moved[sel] = True
+            todo, t = todo[~ok], 0.5 * t
+        active, f, D, C = active[moved], f[moved], D[:, moved], C[:, moved]
+        if not active.size:
+            break
+    return B
+
+
 def fit_glm(
     F: np.ndarray,
     Y: np.ndarray,
@@ -70,11 +138,14 @@ def fit_glm(
     """Penalised GLM for every column of ``Y`` at once (the columns are independent problems).
 
     Minimises ``Σ_t [weight_t/n · Σ_i ℓ(y_it, h_it) + α_t/2 · ‖B[1:, t]‖²]`` over ``B (p+1, m)``,
-    ``h = B[0] + F·B[1:]`` (intercept unpenalised), by L-BFGS-B from ``B0 (p+1, m)``.
-    ``F (n, p)``, ``Y (n, m)``, ``alpha (m,)``, ``weight (m,)`` (default 1); ``kind`` as in
+    ``h = B[0] + F·B[1:]`` (intercept unpenalised), from ``B0 (p+1, m)``. ``F (n, p)``,
+    ``Y (n, m)``, ``alpha (m,)``, ``weight (m,)`` (default 1); ``kind`` as in
     :func:`_loss_and_grad`. The problem is solved in the whitened coordinates of the centred
-    ``F`` (its principal components scaled to unit variance, where the ridge penalty is diagonal),
-    which conditions it well; ``tol`` bounds the gradient there. Returns ``B (p+1, m)``.
+    ``F`` (its principal components scaled to unit variance, where the ridge penalty is diagonal).
+    With at most ``_NEWTON_MAX_DIM`` coordinates every column gets its own damped Newton method
+    (exact Hessians, negative curvature clipped, batched; ``max_iter`` Newton steps) and stops when
+    its gradient, scaled by the curvature of each coordinate, is at most ``tol``; above that, one
+    L-BFGS-B run over all columns with the same scaling and ``gtol=tol``. Returns ``B (p+1, m)``.
     """
     n = F.shape[0]
     m = Y.shape[1]
@@ -89,26 +160,38 @@ def fit_glm(
     W0 = B0[1:]
     A0 = (s / np.sqrt(n))[:, None] * (Vt @ W0)
     start = np.vstack([B0[0] + f_mean @ W0, A0])
-    # Diagonal preconditioner: θ = B·√h with h ≈ the curvature of each coordinate.
+    # curvature of each coordinate: scales the gradient of the stopping rule (and of L-BFGS)
     curv = (0.25 if kind == "bernoulli" else 1.0) * c * n
     root = np.sqrt(np.vstack([curv[None, :], curv + pen]))
+    if r + 1 <= _NEWTON_MAX_DIM:
+        G1 = np.hstack([np.ones((n, 1)), G])
+        pen1 = np.vstack([np.zeros((1, m)), pen])
 
-    def objective(theta):
-        B = theta.reshape(r + 1, m) / root
-        A = B[1:]
-        val, D = _loss_and_grad(kind, B[0] + G @ A, Y)
-        D *= c
-        grad = np.vstack([D.sum(0, keepdims=True), G.T @ D + pen * A]) / root
-        return float(val @ c + 0.5 * (pen * A**2).sum()), grad.ravel()
+        def columns(B, cols):
+            H, Yc, cc = G1 @ B, Y[:, cols], c[cols]
+            val, D = _loss_and_grad(kind, H, Yc)
+            value = val * cc + 0.5 * (pen1[:, cols] * B**2).sum(0)
+            return value, D * cc, _curvature(kind, H, Yc) * cc
 
-    res = minimize(
-        objective,
-        (start * root).ravel(),
-        jac=True,
-        method="L-BFGS-B",
-        options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-13, "maxcor": 10},
-    )
-    B = res.x.reshape(r + 1, m) / root
+        B = _newton(columns, G1, pen1, root, start, max_iter, tol)
+    else:
+
+        def objective(theta):
+            B = theta.reshape(r + 1, m) / root
+            A = B[1:]
+            val, D = _loss_and_grad(kind, B[0] + G @ A, Y)
+            D *= c
+            grad = np.vstack([D.sum(0, keepdims=True), G.T @ D + pen * A]) / root
+            return float(val @ c + 0.5 * (pen * A**2).sum()), grad.ravel()
+
+        res = minimize(
+            objective,
+            (start * root).ravel(),
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-13, "maxcor": 10},
+        )
+        B = res.x.reshape(r + 1, m) / root
     W = to_w @ B[1:]
     return np.vstack([B[0] - f_mean @ W, W])
 
@@ -178,12 +261,18 @@ class Zippering(Transform):
     The L2 penalty (on standardised features, intercepts free) is chosen per target by ``cv``-fold
     cross-validation (seeded folds) over ``alphas``, scored by the held-out loss; every fit starts
     from the ridge solution in pre-activation space (softplus) or from zero/ridge (hurdle).
-    ``tol`` is the L-BFGS gradient tolerance of the final fit (on whitened, curvature-scaled
-    coordinates, i.e. roughly relative to each target's scale); the CV fits use ``100 × tol``.
+    ``tol`` bounds each target's gradient in the final fit (on whitened, curvature-scaled
+    coordinates, i.e. roughly relative to each target's scale; see :func:`fit_glm`); the CV fits
+    use ``100 × tol``.
     ``n_threads`` caps the BLAS threads while fitting (restored afterwards; ``None``: no cap): the
     matrices are small, and on a busy machine extra threads slow the fit several-fold.
     ``alpha`` (one value or one per target) fixes the penalty and skips the search
-    (:meth:`frozen` returns such a copy with the penalties this fit chose).
+    (:meth:`frozen` returns such a copy with the penalties this fit chose). ``warm_start``
+    ``(n_source + 1, n_target)`` (intercept row first; the pre-activation map in the input space for
+    softplus, the gate's logit map for the hurdle) starts the final fit there instead of at the
+    ridge solution; :meth:`frozen` sets it to this fit's map, so refits on similar data (the
+    split halves of a fold) converge in a few Newton steps. It changes where the optimiser starts,
+    not the optimum.
     With ``W`` a permutation and ``b = 0`` the map is a one-to-one copy, hence contains
     ``one_to_one``.
 
@@ -203,9 +292,10 @@ class Zippering(Transform):
         cv: int = 5,
         seed=0,
         max_iter: int = 500,
-        tol: float = 1e-5,
+        tol: float = 1e-6,
         n_threads: int | None = 1,
         alpha=None,
+        warm_start=None,
     ):
         self.activation = activation
         self.loss = loss
@@ -216,6 +306,7 @@ class Zippering(Transform):
         self.tol = tol
         self.n_threads = n_threads
         self.alpha = alpha
+        self.warm_start = warm_start
 
     # -- checks -----------------------------------------------------------------------------
     def _check_params(self) -> np.ndarray:
@@ -247,11 +338,14 @@ class Zippering(Transform):
         return softplus_inverse(X, self.floor_) if self.activation == "softplus" else X
 
     # -- fitting ---------------------------------------------------------------------------
-    def _fit_columns(self, F: np.ndarray, Y: np.ndarray, alpha: np.ndarray, tol: float):
+    def _fit_columns(
+        self, F: np.ndarray, Y: np.ndarray, alpha: np.ndarray, tol: float, B0=None
+    ):
         """Fit every column of ``Y (n, q)`` on ``F (n, p)`` for each row of ``alpha (k, q)``.
 
         Returns ``B (p+1, k·q)`` (softplus) or ``(B_gate, B_value)`` (hurdle); column block ``i``
-        holds penalty row ``i``. All ``k·q`` problems go to one vectorised L-BFGS run.
+        holds penalty row ``i``. All ``k·q`` problems go to one batched :func:`fit_glm` call,
+        started at ``B0 (p+1, q)`` (the map on ``F``; the gate for the hurdle) when given.
         """
         k = alpha.shape[0]
         Yk, a = np.tile(Y, k), alpha.ravel()
@@ -259,8 +353,9 @@ class Zippering(Transform):
             pos = Y > 0
             value = _weighted_ridge(F, Y, pos, alpha)
             # warm start: the linear probability model, rescaled to the logit's slope at 1/2
-            gate0 = 4.0 * _ridge(F, pos - 0.5, a.reshape(k, -1).max(0))
-            gate0 = np.tile(np.clip(gate0, -10.0, 10.0), k)
+            if B0 is None:
+                B0 = np.clip(4.0 * _ridge(F, pos - 0.5, a.reshape(k, -1).max(0)), -10.0, 10.0)
+            gate0 = np.tile(B0, k)
             gate = fit_glm(
                 F,
                 np.tile(pos, k).astype(np.float64),
@@ -273,7 +368,10 @@ class Zippering(Transform):
             )
             return gate, value
         top = Y.max(axis=0)
-        B0 = _ridge(F, np.tile(softplus_inverse(Y, 1e-6 * np.where(top > 0, top, 1.0)), k), a)
+        if B0 is None:
+            B0 = _ridge(F, np.tile(softplus_inverse(Y, 1e-6 * np.where(top > 0, top, 1.0)), k), a)
+        else:
+            B0 = np.tile(B0, k)
         scale = Y.var(axis=0) if self.loss == "gaussian" else Y.mean(axis=0)
         weight = np.tile(1.0 / np.where(scale > 0, scale, 1.0), k)
         return fit_glm(F, Yk, a, self.loss, B0, weight, self.max_iter, tol)
@@ -338,7 +436,7 @@ class Zippering(Transform):
                 cv_loss += self._heldout_loss(pred, np.tile(Y64[test], k))
             self.cv_loss_ = cv_loss.reshape(k, q) / n
             self.alpha_ = alphas[np.argmin(self.cv_loss_, axis=0)]
-        params = self._fit_columns(F, Y64, self.alpha_[None, :], self.tol)
+        params = self._fit_columns(F, Y64, self.alpha_[None, :], self.tol, self._start(q))
         if self.activation == "relu_hurdle":
             gate, params = params
             self.gate_coef_, self.gate_intercept_ = self._unstandardize(gate)
@@ -353,10 +451,27 @@ class Zippering(Transform):
             )
         return np.broadcast_to(a, (q,)).copy()
 
+    def _start(self, q: int) -> np.ndarray | None:
+        """``warm_start`` on the standardised features ``(p+1, q)``, or None."""
+        if self.warm_start is None:
+            return None
+        w = np.asarray(self.warm_start, dtype=np.float64)
+        if w.shape != (self.n_source_ + 1, q) or not np.all(np.isfinite(w)):
+            raise ConfigError(
+                f"warm_start must be a finite ({self.n_source_ + 1}, {q}) array (intercept row, "
+                f"then one row per source unit), got shape {w.shape}."
+            )
+        return np.vstack([w[0] + self.feature_mean_ @ w[1:], w[1:] * self.feature_sd_[:, None]])
+
     def frozen(self) -> Zippering:
-        """An unfitted copy with the penalty fixed at the per-target ``alpha_`` chosen here."""
+        """An unfitted copy with the penalty fixed at the per-target ``alpha_`` chosen here and
+        ``warm_start`` at this fit's map (the gate for the hurdle)."""
         check_is_fitted(self, "alpha_")
-        return clone(self).set_params(alpha=self.alpha_.copy())
+        if self.activation == "relu_hurdle":
+            start = np.vstack([self.gate_intercept_, self.gate_coef_])
+        else:
+            start = np.vstack([self.intercept_, self.coef_])
+        return clone(self).set_params(alpha=self.alpha_.copy(), warm_start=start)
 
     def _unstandardize(self, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Map ``B`` on standardised features back to the raw (pre-activation) features."""
