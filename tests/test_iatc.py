@@ -11,6 +11,7 @@ from neuroalign.bootstrap import paired_bootstrap_median_ev
 from neuroalign.data import make_population
 from neuroalign.iatc import IATCResult, estimate_iatc
 from neuroalign.reliability import columnwise_pearson
+from neuroalign.transforms import Ridge
 
 FAST = {"n_folds": 5, "n_draws": 3, "n_boot": 300, "show_progress": False}
 
@@ -55,10 +56,14 @@ def test_scores_table_and_json_round_trip(softplus_result, tmp_path):
 def test_same_seed_same_numbers():
     pop = make_population(n_subjects=2, n_areas=1, units_per_subject=12, n_stimuli=80, seed=3)
     kw = {**FAST, "n_boot": 50}
-    a = estimate_iatc(pop.data, ["ridge", "one_to_one"], seed=7, **kw)
-    b = estimate_iatc(pop.data, ["ridge", "one_to_one"], seed=7, **kw)
+    a = estimate_iatc(pop.data, [Ridge(alphas=[0.5, 5.0]), "one_to_one"], seed=7, **kw)
+    b = estimate_iatc(pop.data, [Ridge(alphas=[0.5, 5.0]), "one_to_one"], seed=7, **kw)
     pd.testing.assert_frame_equal(a.accuracy, b.accuracy)
     pd.testing.assert_frame_equal(a.scores, b.scores)
+    # the selected class comes back with the parameters it was estimated with
+    assert a.selected == ["ridge"]
+    assert list(a.transform().alphas) == [0.5, 5.0]
+    assert list(IATCResult.from_json(a.to_json()).transform().alphas) == [0.5, 5.0]
 
 
 def test_pooled_pairing_maps_all_others_onto_each_subject():

@@ -70,6 +70,11 @@ def load_json(text_or_path, kind: str) -> dict:
 
 
 def jsonable(v):
+    """``v`` as JSON-ready data: arrays as lists, numpy scalars as Python numbers, else ``repr``."""
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, np.generic):
+        return v.item()
     try:
         json.dumps(v)
         return v

@@ -63,8 +63,9 @@ class IATCResult(JsonResult):
     params: dict[str, Any] = field(default_factory=dict)
 
     def transform(self) -> Transform:
-        """A fresh instance of the strictest selected class (the first of ``selected``)."""
-        return get(self.selected[0])()
+        """A fresh instance of the first selected class, with the parameters it was estimated with."""
+        name = self.selected[0]
+        return get(name)(**self.params.get("transforms", {}).get(name, {}))
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -338,9 +338,7 @@ class Zippering(Transform):
         return softplus_inverse(X, self.floor_) if self.activation == "softplus" else X
 
     # -- fitting ---------------------------------------------------------------------------
-    def _fit_columns(
-        self, F: np.ndarray, Y: np.ndarray, alpha: np.ndarray, tol: float, B0=None
-    ):
+    def _fit_columns(self, F: np.ndarray, Y: np.ndarray, alpha: np.ndarray, tol: float, B0=None):
         """Fit every column of ``Y (n, q)`` on ``F (n, p)`` for each row of ``alpha (k, q)``.
 
         Returns ``B (p+1, k·q)`` (softplus) or ``(B_gate, B_value)`` (hurdle); column block ``i``
