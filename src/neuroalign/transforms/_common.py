@@ -50,6 +50,15 @@ def fit_affine(Xm: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return scale, ym - scale * xm
 
 
+def gain_offset(Xm: np.ndarray, Y: np.ndarray, affine: bool) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`fit_affine` when ``affine``, else unit gain and zero offset, both ``(q,)`` in
+    ``Xm``'s dtype."""
+    if affine:
+        return fit_affine(Xm, Y)
+    q = Y.shape[1]
+    return np.ones(q, dtype=Xm.dtype), np.zeros(q, dtype=Xm.dtype)
+
+
 def check_source(estimator, X) -> np.ndarray:
     """Validate the source matrix given to ``predict``: fitted estimator, same unit count as in fit.
 

@@ -7,7 +7,7 @@ from scipy.optimize import linear_sum_assignment
 
 from neuroalign._validation import check_xy
 from neuroalign.errors import ConfigError
-from neuroalign.transforms._common import check_source, cross_correlation, fit_affine
+from neuroalign.transforms._common import check_source, cross_correlation, gain_offset
 from neuroalign.transforms.base import Transform
 
 __all__ = ["OneToOne", "match_units"]
@@ -53,11 +53,7 @@ class OneToOne(Transform):
         X, Y = check_xy(X, Y)
         self.n_source_, self.n_target_ = X.shape[1], Y.shape[1]
         self.assignment_ = match_units(cross_correlation(X, Y))
-        if self.affine:
-            self.scale_, self.offset_ = fit_affine(X[:, self.assignment_], Y)
-        else:
-            self.scale_ = np.ones(self.n_target_, dtype=X.dtype)
-            self.offset_ = np.zeros(self.n_target_, dtype=X.dtype)
+        self.scale_, self.offset_ = gain_offset(X[:, self.assignment_], Y, self.affine)
         return self
 
     def predict(self, X) -> np.ndarray:

@@ -6,7 +6,7 @@ import numpy as np
 
 from neuroalign._validation import check_xy
 from neuroalign.errors import ConfigError
-from neuroalign.transforms._common import check_source, cross_correlation, fit_affine
+from neuroalign.transforms._common import check_source, cross_correlation, gain_offset
 from neuroalign.transforms.base import Transform
 
 __all__ = ["SoftMatching", "matching_cost", "transport_plan"]
@@ -98,11 +98,7 @@ class SoftMatching(Transform):
         C = matching_cost(X.astype(np.float64), Y.astype(np.float64), self.cost)
         self.plan_ = transport_plan(C, self.method, self.reg, self.max_iter)
         self.weights_ = (self.plan_ / self.plan_.sum(axis=0)).astype(X.dtype)
-        if self.affine:
-            self.scale_, self.offset_ = fit_affine(X @ self.weights_, Y)
-        else:
-            self.scale_ = np.ones(self.n_target_, dtype=X.dtype)
-            self.offset_ = np.zeros(self.n_target_, dtype=X.dtype)
+        self.scale_, self.offset_ = gain_offset(X @ self.weights_, Y, self.affine)
         return self
 
     def predict(self, X) -> np.ndarray:
