@@ -110,7 +110,9 @@ def test_align_on_shared_ids_and_refuse_disjoint():
 def test_concat_pads_repeats_and_requires_same_stimuli():
     a = _data(n_rep=4)
     b = _data(seed=2, n_rep=6, subject="m2", prefix="b")
+    b.metadata["session"] = "b"
     pop = NeuralData.concat([a, b])
+    assert pop.metadata == {"source": "test", "parts": [a.metadata, b.metadata]}
     assert pop.responses.shape == (12, 6, 6)
     assert np.isnan(pop.responses[:, :3, 4:]).all()
     np.testing.assert_array_equal(pop.mean()[:, :3], a.mean())

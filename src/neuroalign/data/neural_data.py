@@ -279,8 +279,8 @@ class NeuralData:
         """Join datasets along units into one population (repeats NaN-padded to the longest).
 
         All must have the same stimulus ids (same set); with ``align=True`` they are first
-        restricted to the stimuli they all share. Metadata of the first dataset is kept, with the
-        others' under ``"parts"``.
+        restricted to the stimuli they all share. Metadata: the entries every part agrees on, and
+        each part's own under ``"parts"``.
         """
         datasets = list(datasets)
         if not datasets:
@@ -306,7 +306,11 @@ class NeuralData:
             pad[:, :, : p.n_repeats] = p.responses
             blocks.append(pad)
         units = pd.concat([p.units for p in parts], ignore_index=True)
-        meta = dict(parts[0].metadata)
+        meta = {
+            k: v
+            for k, v in parts[0].metadata.items()
+            if k != "parts" and all(p.metadata.get(k) == v for p in parts[1:])
+        }
         if len(parts) > 1:
             meta["parts"] = [p.metadata for p in parts]
         return cls(np.concatenate(blocks, axis=1), order, units, meta)
