@@ -6,24 +6,10 @@ from sklearn.linear_model import Ridge as SkRidge
 from sklearn.linear_model import RidgeCV
 from sklearn.model_selection import cross_val_predict as sk_cross_val_predict
 
+from _helpers import SkWrapped
 from neuroalign.errors import ConfigError, DataError
 from neuroalign.metrics.crossval import cross_val_predict, kfold_indices
-from neuroalign.transforms.base import Transform
 from neuroalign.transforms.ridge import Ridge
-
-
-class SkWrapped(Transform):
-    """A transform outside the fast path (generic clone + fit per fold)."""
-
-    def __init__(self, alpha=1.0):
-        self.alpha = alpha
-
-    def fit(self, X, Y):
-        self.model_ = SkRidge(self.alpha).fit(X, Y)
-        return self
-
-    def predict(self, X):
-        return self.model_.predict(X)
 
 
 def _data(n, p, t=3, seed=0):

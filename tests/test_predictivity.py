@@ -7,6 +7,7 @@ from scipy.stats import pearsonr
 from sklearn.linear_model import Ridge as SkRidge
 from sklearn.linear_model import RidgeCV
 
+from _helpers import SkWrapped
 from neuroalign.data import NeuralData
 from neuroalign.data.splits import split_half_means
 from neuroalign.errors import ConfigError, DataError
@@ -16,24 +17,9 @@ from neuroalign.metrics.predictivity import (
     interanimal_ev,
     reverse_ev,
 )
-from neuroalign.transforms.base import Transform
 from neuroalign.transforms.ridge import Ridge
 
 GRID = np.logspace(-2, 4, 7)
-
-
-class SkWrapped(Transform):
-    """Ridge through scikit-learn: exercises the generic (clone + fit per fold) path."""
-
-    def __init__(self, alpha=1.0):
-        self.alpha = alpha
-
-    def fit(self, X, Y):
-        self.model_ = SkRidge(self.alpha).fit(X, Y)
-        return self
-
-    def predict(self, X):
-        return self.model_.predict(X)
 
 
 def brute_force_ev(source, target, make_model, n_folds, n_draws, seed):
