@@ -93,3 +93,13 @@ def test_rows_must_match_stimuli():
         compare(np.ones((59, 5)), pop.data, "ridge", **FAST)
     with pytest.raises(DataError, match="one subject"):
         compare(np.ones((60, 5)), pop.data.select(subject="S1"), "ridge", **FAST)
+
+
+def test_constant_model_unit_is_invalid_not_a_warning():
+    pop = make_population(n_subjects=2, n_areas=1, units_per_subject=8, n_stimuli=60, seed=4)
+    feats = pop.features(pop.areas[0])[:, :6].copy()
+    feats[:, 2] = 1.5  # a dead unit: no reverse EV in any subject
+    res = compare(feats, pop.data, "ridge", **FAST)  # RuntimeWarnings are errors in the suite
+    units = res.units.set_index("model_unit")
+    assert np.isnan(units.loc[2, "mean_reverse_ev"]) and units.loc[2, "category"] == "invalid"
+    assert np.isfinite(units.drop(index=2)["mean_reverse_ev"]).all()

@@ -91,11 +91,30 @@ def test_forward_equals_brute_force(p):
 
 
 @pytest.mark.parametrize("p", [12, 70])
-def test_reverse_equals_brute_force(p):
-    neural, features = _population(p=p)
+@pytest.mark.parametrize("missing", [True, False])  # False: B halves derived as 2·mean − A
+def test_reverse_equals_brute_force(p, missing):
+    neural, features = _population(p=p, missing=missing)
     res = reverse_ev(neural, features, Ridge(0.1), n_folds=4, n_draws=3, seed=7)
     _check(res, brute_force_ev(neural, features, lambda: SkRidge(0.1), 4, 3, 7))
     np.testing.assert_array_equal(res.rho_target, 1.0)
+
+
+def test_b_halves_are_derived_only_when_repeats_split_evenly():
+    from neuroalign.data.splits import split_half_means
+    from neuroalign.metrics.predictivity import _derived_halves
+
+    for missing, expected in [(False, {2, 4}), (True, set())]:
+        neural, features = _population(missing=missing)
+        mean = np.nanmean(neural, axis=2)
+        halves = [h for g in np.random.default_rng(0).spawn(2) for h in split_half_means(neural, g)]
+
+        class Plan:
+            dtype = np.float64
+
+        sources = [mean, *halves]
+        plans = {id(s): Plan for s in sources}
+        assert _derived_halves(sources, [features] * 5, plans) == expected
+        assert _derived_halves(sources, [features, *halves], plans) == set()
 
 
 def test_interanimal_equals_brute_force():

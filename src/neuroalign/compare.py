@@ -236,10 +236,10 @@ def compare(
                     summary_rows.append(
                         _judge(layer, area, direction, np.array(model_scores), animal_scores)
                     )
-                mean_rev = (
-                    np.nanmean(np.array(rev_ev), axis=0)
-                    if np.isfinite(rev_ev).any()
-                    else np.full(feats.shape[1], np.nan)
+                rev_arr = np.array(rev_ev)  # (n_subjects, n_units); NaN: no EV for that unit
+                valid = np.isfinite(rev_arr).sum(axis=0)
+                mean_rev = np.where(
+                    valid > 0, np.nansum(rev_arr, axis=0) / np.maximum(valid, 1), np.nan
                 )
                 unit_rows.append(_categorise(layer, area, mean_rev))
     bar.close()

@@ -7,7 +7,7 @@ from sklearn.base import clone
 
 from neuroalign._validation import check_seed, check_xy
 from neuroalign.errors import ConfigError, DataError
-from neuroalign.solvers.backend import single_threaded_blas
+from neuroalign.solvers.backend import NumpyBackend, single_threaded_blas
 from neuroalign.transforms.base import Transform
 
 __all__ = ["kfold_indices", "cross_val_predict"]
@@ -84,14 +84,19 @@ def cross_val_predict(
         raise ConfigError(
             f"fold_transforms has {len(fold_transforms)} entries for {len(folds)} folds."
         )
-    out = np.empty((n, Y.shape[1]), dtype=np.float64)
-    fitted = []
-    # per-fold problems are small: one BLAS thread avoids the thread thrash of tiny products
+
+    def fit_fold(i: int):
+        test = folds[i]
+        train = np.setdiff1d(np.arange(n), test)
+        base = transform if fold_transforms is None else fold_transforms[i]
+        model = clone(base).fit(X[train], Y[train])
+        return model, model.predict(X[test])
+
+    # per-fold problems are small: folds run side by side, each BLAS call on one thread, which
+    # avoids the thread thrash of tiny products; each fold is computed as it would be alone
     with single_threaded_blas():
-        for i, test in enumerate(folds):
-            train = np.setdiff1d(np.arange(n), test)
-            base = transform if fold_transforms is None else fold_transforms[i]
-            model = clone(base).fit(X[train], Y[train])
-            out[test] = model.predict(X[test])
-            fitted.append(model)
-    return (out, fitted) if return_fitted else out
+        done = NumpyBackend().map(fit_fold, range(len(folds)))
+    out = np.empty((n, Y.shape[1]), dtype=np.float64)
+    for test, (_, pred) in zip(folds, done, strict=True):
+        out[test] = pred
+    return (out, [m for m, _ in done]) if return_fitted else out

@@ -47,14 +47,18 @@ class FoldPlan:
         self.bounds = np.cumsum([0] + [te.size for te in self.folds])
         self.pos = np.empty(n, dtype=np.intp)
         self.pos[self.order] = np.arange(n)
-        bases = design.bases(self.folds, float(alphas.min()))
-        if design.check_precision(bases):
-            bases = design.bases(self.folds, float(alphas.min()))
-        self.bases = bases
-        self.dtype = design.dtype
         xp = self.xp = design.xp
         fixed = alphas.size == 1
         self.dense = fixed and (design.dual or n <= 2 * (design.p + 1))
+        if self.dense and design.dual:  # one α in the dual form: Cholesky, no eigenvectors
+            self.bases = None
+            self.L = self._hat_operator(float(alphas[0]))
+            return
+        bases = design.bases(self.folds, float(alphas.min()))
+        if design.check_precision(max(b.kappa for b in bases)):
+            bases = design.bases(self.folds, float(alphas.min()))
+        self.bases = bases
+        self.dtype = design.dtype
         if self.dense:
             self.L = self._dense_operator(float(alphas[0]))
             return
@@ -86,6 +90,21 @@ class FoldPlan:
     def _c(self, a):
         return self.xp.asarray(a, self.dtype)
 
+    def _hat_operator(self, alpha):
+        """``L (n, n)`` as :meth:`_dense_operator`, from one Cholesky solve per training set of
+        the dual form (:meth:`~neuroalign.solvers.ridge.Design.hat`)."""
+        xp, d = self.xp, self.design
+        splits = [(np.setdiff1d(np.arange(d.n), te), te) for te in self.folds]
+        ops = xp.map(lambda s: d.hat(s[0], s[1], alpha), splits)
+        if d.check_precision(max(kappa for _, kappa in ops)):
+            ops = xp.map(lambda s: d.hat(s[0], s[1], alpha), splits)
+        self.dtype = d.dtype
+        L = xp.zeros((d.n, d.n), _F64)
+        for f, ((train, _), (op, _)) in enumerate(zip(splits, ops, strict=True)):
+            s, e = self.bounds[f], self.bounds[f + 1]
+            L[s:e][:, xp.index(self.pos[train])] = op
+        return self._c(L)
+
     def _dense_operator(self, alpha):
         """``L (n, n)``: ``pred = L Ỹ`` in fold order (the hat operator of each training set)."""
         xp, d = self.xp, self.design
@@ -105,9 +124,25 @@ class FoldPlan:
         Yp = np.asarray(Y)[self.order] - y_mean
         return self.xp.asarray(Yp, self.dtype), y_mean
 
-    def predict(self, Yp):
+    @property
+    def has_first_pass(self) -> bool:
+        """True when :meth:`predict` starts from :meth:`first_pass` (primal form, no dense L)."""
+        return not self.dense and not self.design.dual
+
+    def first_pass(self, Yp):
+        """``W (n_folds, p+1, t)``: each fold's ``X̃_fᵀ Ỹ_f`` (primal form), linear in the design's
+        predictors, so a design ``2·X₁ − X₂`` has ``W = 2·W₁ − W₂`` (see :meth:`predict`)."""
+        xp, b_ = self.xp, self.bounds
+        W = xp.empty((len(self.folds), self.design.p + 1, Yp.shape[1]), self.dtype)
+        for f, op in enumerate(self.folds_ops):
+            xp.matmul(op["XtT"], Yp[b_[f] : b_[f + 1]], W[f])
+        return W
+
+    def predict(self, Yp, W=None):
         """Out-of-fold predictions ``(n, t)`` (compute dtype, fold order) of targets ``Yp (n, t)``
-        given in fold order, and the α chosen per fold and target ``(n_folds, t)``."""
+        given in fold order, and the α chosen per fold and target ``(n_folds, t)``.
+
+        ``W``: this plan's :meth:`first_pass` of ``Yp`` when already known (it is overwritten)."""
         xp = self.xp
         t = Yp.shape[1]
         chosen = np.empty((len(self.folds), t))
@@ -119,9 +154,7 @@ class FoldPlan:
         if self.design.dual:
             sums, sq = Yp.sum(0), xp.coldot(Yp, Yp)
         else:
-            W = xp.empty((len(self.folds), self.design.p + 1, t), self.dtype)
-            for f, op in enumerate(self.folds_ops):
-                xp.matmul(op["XtT"], Yp[b_[f] : b_[f + 1]], W[f])
+            W = self.first_pass(Yp) if W is None else W
             G = W.sum(0)
             if self.alphas.size > 1:
                 sq = xp.coldot(Yp, Yp)

@@ -164,18 +164,43 @@ class Design:
         tol = max(lam_np.max(initial=0.0), 0.0) * max(lam_np.size, 1) * np.finfo(_F64).eps
         return xp.index(np.flatnonzero(lam_np > tol))
 
-    def _dual_basis(self, train, test):
+    def _centred_gram(self, train, test):
+        """The Gram centred on the training rows' mean: ``(n_train, n_train)`` and
+        ``(n_test, n_train)`` float64 (dual form)."""
         xp = self.xp
         tr, te = xp.index(train), xp.index(test)
         K_tr = self.K[tr][:, tr]
         r = K_tr.mean(0)
         g = r.mean()
-        lam, U = xp.eigh(K_tr - r[:, None] - r[None, :] + g)
+        K_te = self.K[te][:, tr]
+        return K_tr - r[:, None] - r[None, :] + g, K_te - K_te.mean(1)[:, None] - r[None, :] + g
+
+    def _dual_basis(self, train, test):
+        Kc_tr, Kc_te = self._centred_gram(train, test)
+        lam, U = self.xp.eigh(Kc_tr)
         keep = self._keep(lam)
         lam, U = lam[keep], U[:, keep]
-        K_te = self.K[te][:, tr]
-        Q = (K_te - K_te.mean(1)[:, None] - r[None, :] + g) @ U
-        return FoldBasis(train, test, lam, U, Q, None, 0.0)
+        return FoldBasis(train, test, lam, U, Kc_te @ U, None, 0.0)
+
+    def hat(self, train, test, alpha: float):
+        """Held-out operator of one α in the dual form and its condition number.
+
+        Returns ``H (n_test, n_train)`` float64 with test predictions ``H y_train`` (the
+        intercept included: ``H = Kc(test, train) (Kc_train + α I)⁻¹ + 11ᵀ/n``; ``y`` needs no
+        centring because ``Kc 1 = 0``), and
+        ``kappa = (λ_max + α) / (λ_min + α)`` over the positive eigenvalues of ``Kc_train``
+        (computed only in float32, where it decides the precision; 0.0 otherwise).
+        """
+        xp = self.xp
+        Kc_tr, Kc_te = self._centred_gram(train, test)
+        kappa = 0.0
+        if self.dtype == np.float32:
+            lam = xp.eigvalsh(Kc_tr)
+            lam = xp.to_numpy(lam)[xp.to_numpy(self._keep(lam))]
+            kappa = float((lam.max() + alpha) / (lam.min() + alpha)) if lam.size else 1.0
+        ridge = Kc_tr + alpha * xp.asarray(np.eye(train.size), _F64)
+        H = xp.spd_solve(ridge, Kc_te.T).T
+        return H + 1.0 / train.size, kappa
 
     def _primal_basis(self, train, test):
         xp = self.xp
@@ -199,14 +224,14 @@ class Design:
             b.U = (x_tr - x_tr.mean(0)) @ b.P
         return self.xp.asarray(b.U, dtype or self.dtype)
 
-    def check_precision(self, bases: list[FoldBasis]) -> bool:
-        """Switch to float64 (warning) when a float32 solve would be ill-conditioned.
+    def check_precision(self, kappa: float) -> bool:
+        """Switch to float64 (warning) when a float32 solve of condition number ``kappa`` (the
+        largest ``(λ_max + α) / (λ_min + α)`` of the training sets) would be ill-conditioned.
 
         Returns True when the design switched (its bases are then recomputed).
         """
         if self.dtype != np.float32:
             return False
-        kappa = max(b.kappa for b in bases)
         if np.finfo(np.float32).eps * kappa <= FLOAT32_TOLERANCE:
             return False
         warnings.warn(
@@ -313,7 +338,7 @@ def fit_full(design: Design, Y, alphas, cv, per_target=True):
     xp = design.xp
     n = design.n
     b = design.basis(np.arange(n), np.arange(0), float(alphas.min()))
-    if design.check_precision([b]):
+    if design.check_precision(b.kappa):
         return fit_full(design, Y, alphas, cv, per_target)
     Yd = xp.asarray(Y, design.dtype)
     B, y_mean = design.coords(b, Yd)

@@ -90,19 +90,24 @@ def _newton(objective, G1, pen, root, B, max_iter, tol):
     active = np.arange(B.shape[1])
     f, D, C = objective(B, active)
     diag = np.arange(dim)
-    rows = max(1, _HESSIAN_BLOCK_BYTES // (8 * dim * dim))
+    iu, ju = np.triu_indices(dim)  # the Hessians are symmetric: build the upper triangles only
+    upper, lower = iu * dim + ju, ju * dim + iu
+    rows = max(1, _HESSIAN_BLOCK_BYTES // (8 * iu.size))
     blocks = [slice(i, i + rows) for i in range(0, n, rows)]
-    outer = [(G1[b, :, None] * G1[b, None, :]).reshape(-1, dim * dim) for b in blocks[:1]]
+    outer = [G1[b][:, iu] * G1[b][:, ju] for b in blocks[:1]]
     for _ in range(max_iter):
         grad = G1.T @ D + pen[:, active] * B[:, active]
         going = np.abs(grad / root[:, active]).max(0) > tol
         if not going.any():
             break
         active, grad, f, D, C = active[going], grad[:, going], f[going], D[:, going], C[:, going]
-        # Hessians (k, d, d) = Σ_i C_ik G1_i G1_iᵀ: one GEMM per block of rows
-        H = C[blocks[0]].T @ outer[0]
+        # Hessians (k, d, d) = Σ_i C_ik G1_i G1_iᵀ: one GEMM per block of rows (upper triangle)
+        tri = C[blocks[0]].T @ outer[0]
         for b in blocks[1:]:
-            H += C[b].T @ (G1[b, :, None] * G1[b, None, :]).reshape(-1, dim * dim)
+            tri += C[b].T @ (G1[b][:, iu] * G1[b][:, ju])
+        H = np.empty((active.size, dim * dim))
+        H[:, upper] = tri
+        H[:, lower] = tri
         H = H.reshape(-1, dim, dim)
         H[:, diag, diag] += pen[:, active].T + 1e-12
         step = np.linalg.solve(H, grad.T[:, :, None])[:, :, 0].T

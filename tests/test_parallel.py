@@ -1,0 +1,105 @@
+"""Executors: the same results serially, on processes and on a Dask LocalCluster; a killed worker
+loses nothing and duplicates nothing."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from neuroalign.errors import ConfigError
+from neuroalign.parallel import TaskError, parse_executor, run_tasks
+
+
+def weighted_sum(task, shared):
+    """A task: a seeded draw weighted by the shared matrix (module level, so it pickles)."""
+    seed, scale = task
+    rng = np.random.default_rng(seed)
+    return float(scale * (shared @ rng.normal(size=shared.shape[1])).sum())
+
+
+def die_once(task, shared):
+    """Kill the worker process the first time task 2 runs (a marker file remembers)."""
+    marker = Path(shared) / f"ran-{task}"
+    if task == 2 and not marker.exists():
+        marker.write_text("x")
+        os._exit(1)
+    return task * 10
+
+
+def fail_on_three(task, shared):
+    if task == 3:
+        raise ValueError("task three is broken")
+    return task
+
+
+TASKS = [(s, 0.5 * s) for s in range(6)]
+SHARED = np.arange(12.0).reshape(3, 4)
+
+
+def reference():
+    return [weighted_sum(t, SHARED) for t in TASKS]
+
+
+def test_serial_results_in_task_order_and_callback_per_task():
+    seen = []
+    out = run_tasks(weighted_sum, TASKS, shared=SHARED, on_result=lambda i, r: seen.append(i))
+    assert out == reference()
+    assert sorted(seen) == list(range(len(TASKS)))
+
+
+def test_processes_equal_serial():
+    assert run_tasks(weighted_sum, TASKS, shared=SHARED, executor="processes:2") == reference()
+
+
+def test_dask_local_cluster_equals_serial():
+    pytest.importorskip("distributed")
+    seen = []
+    out = run_tasks(
+        weighted_sum,
+        TASKS,
+        shared=SHARED,
+        executor="local:2",
+        on_result=lambda i, r: seen.append(i),
+    )
+    assert out == reference()
+    assert sorted(seen) == list(range(len(TASKS)))
+
+
+def test_killed_dask_worker_loses_and_duplicates_nothing(tmp_path):
+    pytest.importorskip("distributed")
+    recorded = []
+    out = run_tasks(
+        die_once,
+        list(range(5)),
+        shared=str(tmp_path),
+        executor="local:2",
+        on_result=lambda i, r: recorded.append((i, r)),
+    )
+    assert (tmp_path / "ran-2").exists()  # the worker really died once
+    assert out == [0, 10, 20, 30, 40]
+    assert sorted(recorded) == [(i, 10 * i) for i in range(5)]  # each result once
+
+
+@pytest.mark.parametrize("executor", ["serial", "processes:2"])
+def test_failures_are_collected_after_the_others_finish(executor):
+    got = []
+    with pytest.raises(TaskError, match="task three is broken") as info:
+        run_tasks(fail_on_three, range(6), executor=executor, on_result=lambda i, r: got.append(r))
+    assert sorted(got) == [0, 1, 2, 4, 5]
+    assert list(info.value.failures) == [3]
+
+
+@pytest.mark.parametrize("bad", ["threads", "processes:0", "processes:x", "dask:remote:3", 3.5])
+def test_bad_executor_names_the_choices(bad):
+    with pytest.raises(ConfigError):
+        parse_executor(bad)
+
+
+def test_executor_parsing():
+    assert parse_executor("serial").kind == "serial"
+    assert parse_executor("processes:3").workers == 3
+    assert parse_executor("dask:local:2") == parse_executor("local:2")
+    assert parse_executor("tcp://10.0.0.1:8786").address == "tcp://10.0.0.1:8786"
