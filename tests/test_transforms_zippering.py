@@ -10,6 +10,8 @@ from neuroalign.errors import ConfigError, DataError
 from neuroalign.transforms.zippering import (
     Zippering,
     _loss_and_grad,
+    _weighted_ridge,
+    fit_glm,
     softplus,
     softplus_inverse,
 )
@@ -135,7 +137,11 @@ def test_bad_configuration_and_data(softplus_data):
     with pytest.raises(DataError, match="non-negative"):
         Zippering(loss="poisson").fit(X, Y - 10)
     with pytest.raises(DataError, match="at least cv"):
-        Zippering().fit(X[:3], Y[:3])
+        Zippering(cv=5).fit(X[:3], Y[:3])
+    with pytest.raises(DataError, match="at least cv"):
+        Zippering().fit(X[:2], Y[:2])
+    with pytest.raises(ConfigError, match="alo"):
+        Zippering(cv="loo").fit(X, Y)
 
 
 def test_softplus_refuses_relu_like_sources():
@@ -179,3 +185,56 @@ def test_frozen_warm_start_changes_the_start_not_the_fit(softplus_data, activati
     assert (np.abs(warm.predict(X) - cold.predict(X)) / scale).max() < 1e-3
     with pytest.raises(ConfigError, match="warm_start"):
         clone(frozen).set_params(warm_start=np.zeros((3, 3))).fit(X, Y)
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "poisson", "bernoulli"])
+def test_approximate_loo_matches_refits_without_each_stimulus(kind):
+    """One closed-form Newton step per left-out stimulus lands near the exact leave-one-out fit."""
+    rng = np.random.default_rng(3)
+    n, p, m = 50, 4, 3
+    F = rng.normal(size=(n, p))
+    H = 0.3 + F @ (rng.normal(size=(p, m)) / 2)
+    Y = {
+        "gaussian": softplus(H) + 0.2 * rng.normal(size=(n, m)),
+        "poisson": rng.poisson(softplus(H)).astype(float),
+        "bernoulli": (rng.random((n, m)) < 1 / (1 + np.exp(-H))).astype(float),
+    }[kind]
+    alpha = np.array([1e-3, 1e-2, 1e-1])
+    B0 = np.zeros((p + 1, m))
+    B, h_alo = fit_glm(F, Y, alpha, kind, B0, tol=1e-8, loo=True)
+    h_full = B[0] + F @ B[1:]
+    exact = np.empty((n, m))
+    for i in range(n):
+        keep = np.arange(n) != i
+        # the objective weights the loss by 1/n: keep that weight without stimulus i
+        Bi = fit_glm(F[keep], Y[keep], alpha, kind, B, np.full(m, (n - 1) / n), tol=1e-8)
+        exact[i] = Bi[0] + F[i] @ Bi[1:]
+    shift = np.abs(exact - h_full).max()
+    assert shift > 1e-3  # leaving a stimulus out does move the fit
+    assert np.abs(h_alo - exact).max() < 0.1 * shift
+
+
+def test_hurdle_value_loo_equals_refits():
+    rng = np.random.default_rng(4)
+    n, p, q = 40, 3, 2
+    F = rng.normal(size=(n, p))
+    Y = np.maximum(F @ rng.normal(size=(p, q)) + 0.3 * rng.normal(size=(n, q)), 0)
+    mask = Y > 0
+    alpha = np.array([[0.01, 0.1], [1.0, 1.0]])
+    B, loo = _weighted_ridge(F, Y, mask, alpha, with_loo=True)
+    for i in range(n):
+        keep = np.arange(n) != i
+        # the objective's 1/n_t scaling changes with n_t: rescale the penalty to match
+        n_t = mask.sum(0)
+        scaled = alpha * np.where(mask[i], n_t / (n_t - 1), 1.0)
+        Bi = _weighted_ridge(F[keep], Y[keep], mask[keep], scaled)
+        pred = Bi[0] + F[i] @ Bi[1:]
+        np.testing.assert_allclose(loo[i], pred, atol=1e-10)
+
+
+def test_alo_and_kfold_searches_agree_on_a_known_map(softplus_data):
+    X, Y, W, b = softplus_data
+    alo = Zippering(alphas=(1e-5, 1e-2, 10.0)).fit(X, Y)
+    kfold = Zippering(alphas=(1e-5, 1e-2, 10.0), cv=5).fit(X, Y)
+    assert (alo.alpha_ < 10).all() and (kfold.alpha_ < 10).all()  # the true map is not tiny
+    np.testing.assert_allclose(alo.coef_, W, atol=0.05)

@@ -64,6 +64,9 @@ __all__ = [
 
 #: target columns per block on the Ridge fast path: a block and its per-fold products stay in cache
 _DEFAULT_BLOCK = 512
+#: on a GPU, blocks large enough to fill the device (a block of every fit of 1,320 stimuli and
+#: 20 draws is about 2 GB in float32), small enough to fit beside the features
+_DEVICE_BLOCK = 8192
 _FLAGS = ("constant_target", "constant_prediction", "unreliable_target", "unreliable_prediction")
 
 
@@ -203,8 +206,9 @@ def _pearson(xp, a, b) -> np.ndarray:
 def _ridge_scores(transform, folds, dtype, sources, targets, block, keep_predictions):
     """Fast Ridge path. ``sources`` / ``targets``: the trial-mean fit, then halves A and B of each
     draw (arrays ``(n_stimuli, ·)``; the same array object where a population is not split).
-    Returns ``r (t,)``, ``raw ρ_pred (n_draws, t)`` (before Spearman–Brown) and the trial-mean
-    out-of-fold predictions ``(n_stimuli, t)`` (or None)."""
+    ``block``: target columns per block (None: by device). Returns ``r (t,)``, ``raw ρ_pred
+    (n_draws, t)`` (before Spearman–Brown), the trial-mean out-of-fold predictions
+    ``(n_stimuli, t)`` (or None) and the block used."""
     n = sources[0].shape[0]
     alphas, cv = transform._check(n - max(f.size for f in folds))
     plans, groups = {}, {}
@@ -266,12 +270,15 @@ def _ridge_scores(transform, folds, dtype, sources, targets, block, keep_predict
         return r, raw, pred0
 
     xp = next(iter(plans.values())).xp
+    if block is None:
+        on_device = getattr(getattr(xp, "device", None), "type", "cpu") != "cpu"
+        block = _DEVICE_BLOCK if on_device else _DEFAULT_BLOCK
     slices = [slice(j, min(j + block, n_t)) for j in range(0, n_t, block)]
     out = xp.map(run, slices)
     r = np.concatenate([o[0] for o in out])
     raw = np.concatenate([o[1] for o in out], axis=1)
     pred = np.concatenate([o[2] for o in out], axis=1) if keep_predictions else None
-    return r, raw, pred
+    return r, raw, pred, block
 
 
 def _derived_halves(sources, targets, plans) -> set[int]:
@@ -337,11 +344,10 @@ def _predictivity(
     predictions = None
     with np.errstate(invalid="ignore", divide="ignore"):
         if _fast_ridge(transform):
-            block = block_size or _DEFAULT_BLOCK
             sources = [src_mean] + [s for sa, sb, _, _ in halves for s in (sa, sb)]
             targets = [tgt_mean] + [t for _, _, ta, tb in halves for t in (ta, tb)]
-            r, raw_pred, predictions = _ridge_scores(
-                transform, folds, dtype, sources, targets, block, return_predictions
+            r, raw_pred, predictions, block = _ridge_scores(
+                transform, folds, dtype, sources, targets, block_size, return_predictions
             )
         else:
             block = n_t
@@ -411,8 +417,9 @@ _DOC = """
         (correlations are always accumulated in float64; an ill-conditioned float32 solve runs in
         float64 with a :class:`~neuroalign.solvers.ridge.PrecisionWarning`).
     backend : ``None`` (the transform's), ``"numpy"``, ``"torch"``, ``"torch:cuda"``.
-    block_size : target columns per block on the Ridge fast path (default 512: the block and its
-        per-fold products stay in cache; memory is a few blocks per thread).
+    block_size : target columns per block on the Ridge fast path (default 512 on the CPU: the
+        block and its per-fold products stay in cache; memory is a few blocks per thread; 8192 on
+        a GPU).
     return_predictions : keep the out-of-fold predictions of the trial-mean fit in
         ``result.predictions`` ``(n_stimuli, n_targets)`` (costs that memory).
 

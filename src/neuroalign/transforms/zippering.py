@@ -10,6 +10,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+from scipy.linalg import solve_triangular
 from scipy.optimize import minimize
 from scipy.special import expit
 from sklearn.base import clone
@@ -77,6 +78,68 @@ _NEWTON_MAX_DIM = 128
 _HESSIAN_BLOCK_BYTES = 2**25
 
 
+class _Hessians:
+    """Penalised Hessians ``(k, d, d) = Σ_i C_ik G1_i G1_iᵀ + diag(pen_k)`` of a design ``G1 (n, d)``
+    for curvatures ``C (n, k)``: one GEMM per block of rows on the upper triangles (symmetric),
+    the first block's row-wise outer products kept between calls."""
+
+    def __init__(self, G1: np.ndarray):
+        n, dim = G1.shape
+        self.G1, self.dim = G1, dim
+        iu, ju = np.triu_indices(dim)
+        self.iu, self.ju = iu, ju
+        self.upper, self.lower = iu * dim + ju, ju * dim + iu
+        rows = max(1, _HESSIAN_BLOCK_BYTES // (8 * iu.size))
+        self.blocks = [slice(i, i + rows) for i in range(0, n, rows)]
+        self.first = G1[self.blocks[0]][:, iu] * G1[self.blocks[0]][:, ju]
+
+    def __call__(self, C: np.ndarray, pen: np.ndarray) -> np.ndarray:
+        """``C (n, k)``, ``pen (d, k)`` → ``(k, d, d)``."""
+        G1, iu, ju, dim = self.G1, self.iu, self.ju, self.dim
+        tri = C[self.blocks[0]].T @ self.first
+        for b in self.blocks[1:]:
+            tri += C[b].T @ (G1[b][:, iu] * G1[b][:, ju])
+        H = np.empty((C.shape[1], dim * dim))
+        H[:, self.upper] = tri
+        H[:, self.lower] = tri
+        H = H.reshape(-1, dim, dim)
+        diag = np.arange(dim)
+        H[:, diag, diag] += pen.T + 1e-12
+        return H
+
+
+def _approximate_loo(G1, pen, B, Y, c, kind) -> np.ndarray:
+    """Approximate leave-one-out pre-activations ``(n, m)`` of a fitted penalised GLM.
+
+    One Newton step from the full fit ``B (d, m)`` towards the fit without stimulus ``i``, in
+    closed form (Sherman–Morrison; Rad & Maleki 2020, "A scalable estimate of the out-of-sample
+    prediction error via approximate leave-one-out", JRSS-B):
+    ``h₋ᵢ = hᵢ + c ℓ'ᵢ aᵢ / (1 − c ℓ''ᵢ aᵢ)`` with ``aᵢ = g1ᵢᵀ H⁻¹ g1ᵢ`` and ``H`` the penalised
+    Hessian at the fit (curvature clipped at 0 as in the Newton steps). Exact for ridge regression;
+    columns in blocks so memory stays near ``_HESSIAN_BLOCK_BYTES``.
+    """
+    n, dim = G1.shape
+    H = G1 @ B
+    _, D = _loss_and_grad(kind, H, Y)
+    C = _curvature(kind, H, Y)
+    hessians = _Hessians(G1)
+    a = np.empty_like(H)
+    step = max(1, _HESSIAN_BLOCK_BYTES // (8 * dim * max(dim, n)))
+    G1t = np.ascontiguousarray(G1.T)
+    for j in range(0, H.shape[1], step):
+        cols = slice(j, j + step)
+        Hs = hessians(C[:, cols] * c[cols], pen[:, cols])
+        try:  # aᵢ = ‖L⁻¹ g1ᵢ‖² with H = L Lᵀ: Cholesky and one triangular solve per column
+            L = np.linalg.cholesky(Hs)
+            for i, col in enumerate(range(cols.start, min(cols.stop, H.shape[1]))):
+                Z = solve_triangular(L[i], G1t, lower=True, check_finite=False)
+                a[:, col] = np.einsum("dn,dn->n", Z, Z)
+        except np.linalg.LinAlgError:  # numerically singular (no penalty): the general solve
+            sol = np.linalg.solve(Hs, np.broadcast_to(G1t, (Hs.shape[0], dim, n)))
+            a[:, cols] = np.einsum("kdn,nd->nk", sol, G1)
+    return H + (c * D) * a / (1.0 - (c * C) * a)
+
+
 def _newton(objective, G1, pen, root, B, max_iter, tol):
     """Damped Newton per column with a backtracking (Armijo) line search, columns batched.
 
@@ -86,30 +149,16 @@ def _newton(objective, G1, pen, root, B, max_iter, tol):
     start (updated in place and returned). A column stops once ``max |grad / root| ≤ tol``, or when
     no step along its Newton direction decreases the objective (floating-point precision reached).
     """
-    n, dim = G1.shape
     active = np.arange(B.shape[1])
     f, D, C = objective(B, active)
-    diag = np.arange(dim)
-    iu, ju = np.triu_indices(dim)  # the Hessians are symmetric: build the upper triangles only
-    upper, lower = iu * dim + ju, ju * dim + iu
-    rows = max(1, _HESSIAN_BLOCK_BYTES // (8 * iu.size))
-    blocks = [slice(i, i + rows) for i in range(0, n, rows)]
-    outer = [G1[b][:, iu] * G1[b][:, ju] for b in blocks[:1]]
+    hessians = _Hessians(G1)
     for _ in range(max_iter):
         grad = G1.T @ D + pen[:, active] * B[:, active]
         going = np.abs(grad / root[:, active]).max(0) > tol
         if not going.any():
             break
         active, grad, f, D, C = active[going], grad[:, going], f[going], D[:, going], C[:, going]
-        # Hessians (k, d, d) = Σ_i C_ik G1_i G1_iᵀ: one GEMM per block of rows (upper triangle)
-        tri = C[blocks[0]].T @ outer[0]
-        for b in blocks[1:]:
-            tri += C[b].T @ (G1[b][:, iu] * G1[b][:, ju])
-        H = np.empty((active.size, dim * dim))
-        H[:, upper] = tri
-        H[:, lower] = tri
-        H = H.reshape(-1, dim, dim)
-        H[:, diag, diag] += pen[:, active].T + 1e-12
+        H = hessians(C, pen[:, active])
         step = np.linalg.solve(H, grad.T[:, :, None])[:, :, 0].T
         slope = (grad * step).sum(0)
         start = B[:, active]
@@ -139,7 +188,8 @@ def fit_glm(
     weight: np.ndarray | None = None,
     max_iter: int = 500,
     tol: float = 1e-6,
-) -> np.ndarray:
+    loo: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Penalised GLM for every column of ``Y`` at once (the columns are independent problems).
 
     Minimises ``Σ_t [weight_t/n · Σ_i ℓ(y_it, h_it) + α_t/2 · ‖B[1:, t]‖²]`` over ``B (p+1, m)``,
@@ -150,7 +200,9 @@ def fit_glm(
     With at most ``_NEWTON_MAX_DIM`` coordinates every column gets its own damped Newton method
     (exact Hessians, negative curvature clipped, batched; ``max_iter`` Newton steps) and stops when
     its gradient, scaled by the curvature of each coordinate, is at most ``tol``; above that, one
-    L-BFGS-B run over all columns with the same scaling and ``gtol=tol``. Returns ``B (p+1, m)``.
+    L-BFGS-B run over all columns with the same scaling and ``gtol=tol``. Returns ``B (p+1, m)``,
+    and with ``loo`` also the approximate leave-one-out pre-activations ``(n, m)``
+    (:func:`_approximate_loo`).
     """
     n = F.shape[0]
     m = Y.shape[1]
@@ -162,6 +214,8 @@ def fit_glm(
     to_w = Vt.T * (np.sqrt(n) / s)  # (p, r): W = to_w @ A
     pen = (n / s**2)[:, None] * alpha  # (r, m): α‖W‖² = Σ pen·A² (W in F's row space)
     r = G.shape[1]
+    G1 = np.hstack([np.ones((n, 1)), G])
+    pen1 = np.vstack([np.zeros((1, m)), pen])
     W0 = B0[1:]
     A0 = (s / np.sqrt(n))[:, None] * (Vt @ W0)
     start = np.vstack([B0[0] + f_mean @ W0, A0])
@@ -169,8 +223,6 @@ def fit_glm(
     curv = (0.25 if kind == "bernoulli" else 1.0) * c * n
     root = np.sqrt(np.vstack([curv[None, :], curv + pen]))
     if r + 1 <= _NEWTON_MAX_DIM:
-        G1 = np.hstack([np.ones((n, 1)), G])
-        pen1 = np.vstack([np.zeros((1, m)), pen])
 
         def columns(B, cols):
             H, Yc, cc = G1 @ B, Y[:, cols], c[cols]
@@ -198,7 +250,8 @@ def fit_glm(
         )
         B = res.x.reshape(r + 1, m) / root
     W = to_w @ B[1:]
-    return np.vstack([B[0] - f_mean @ W, W])
+    out = np.vstack([B[0] - f_mean @ W, W])
+    return (out, _approximate_loo(G1, pen1, B, Y, c, kind)) if loo else out
 
 
 def _ridge(F: np.ndarray, T: np.ndarray, alpha: np.ndarray) -> np.ndarray:
@@ -214,12 +267,15 @@ def _ridge(F: np.ndarray, T: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return np.vstack([tm - fm @ W, W])
 
 
-def _weighted_ridge(F: np.ndarray, Y: np.ndarray, mask: np.ndarray, alpha: np.ndarray):
+def _weighted_ridge(
+    F: np.ndarray, Y: np.ndarray, mask: np.ndarray, alpha: np.ndarray, with_loo=False
+):
     """Ridge of each ``Y`` column on ``F`` over the rows where ``mask`` holds (hurdle value part).
 
     ``F (n, p)``, ``Y, mask (n, q)``, ``alpha (k, q)`` → ``B (p+1, k·q)`` (block ``i`` holds
     ``alpha[i]``) minimising ``1/(2 n_t) Σ_{mask} (b + f·w − y)² + α/2 ‖w‖²``; a column with no
-    rows gives zeros. The Gram matrix of each target serves every penalty.
+    rows gives zeros. The Gram matrix of each target serves every penalty. ``with_loo``: also the
+    leave-one-out predictions ``(n, k·q)`` (a row outside ``mask`` is not fitted: its own).
     """
     n, p = F.shape
     F1 = np.hstack([np.ones((n, 1)), F])
@@ -229,12 +285,17 @@ def _weighted_ridge(F: np.ndarray, Y: np.ndarray, mask: np.ndarray, alpha: np.nd
     G[:, 0, 0] += _TINY
     rhs = ((F1.T @ (D * Y)) / n_t).T[:, :, None]  # (q, p+1, 1)
     diag = np.arange(1, p + 1)
-    out = []
+    out, loo = [], []
     for a in alpha:
         A = G.copy()
         A[:, diag, diag] += a[:, None]
         out.append(np.linalg.solve(A, rhs)[:, :, 0].T)
-    return np.hstack(out)
+        if with_loo:  # exact: LOO residual = residual / (1 − leverage) on the fitted rows
+            sol = np.linalg.solve(A, np.broadcast_to(F1.T, (A.shape[0], p + 1, n)))
+            lev = np.einsum("qdn,nd->nq", sol, F1) / n_t * D
+            fit = F1 @ out[-1]
+            loo.append(np.where(mask, Y - (Y - fit) / (1.0 - lev), fit))
+    return (np.hstack(out), np.hstack(loo)) if with_loo else np.hstack(out)
 
 
 _CONTROLLER: list[ThreadpoolController] = []
@@ -263,12 +324,15 @@ class Zippering(Transform):
     ``g = logistic(x·W_g + b_g) = P(y > 0)`` (penalised logistic regression) and value
     ``v = x·W_v + b_v = E[y | y > 0]`` (ridge over the stimuli where ``y > 0``); Gaussian only.
 
-    The L2 penalty (on standardised features, intercepts free) is chosen per target by ``cv``-fold
-    cross-validation (seeded folds) over ``alphas``, scored by the held-out loss; every fit starts
-    from the ridge solution in pre-activation space (softplus) or from zero/ridge (hurdle).
-    ``tol`` bounds each target's gradient in the final fit (on whitened, curvature-scaled
-    coordinates, i.e. roughly relative to each target's scale; see :func:`fit_glm`); the CV fits
-    use ``100 × tol``.
+    The L2 penalty (on standardised features, intercepts free) is chosen per target over
+    ``alphas`` by the held-out loss: ``cv="alo"`` (default) scores approximate leave-one-out
+    predictions of one fit per penalty on every stimulus (one Newton step per left-out stimulus,
+    in closed form: :func:`_approximate_loo`; exact for the hurdle's ridge part), and the final fit
+    refines the chosen penalty's fit; ``cv=k`` runs seeded k-fold cross-validation instead (k fits
+    per penalty, several times slower). Fits start from the ridge solution in pre-activation
+    space (softplus) or from zero/ridge (hurdle). ``tol`` bounds each target's gradient in the
+    final fit (on whitened, curvature-scaled coordinates, i.e. roughly relative to each target's
+    scale; see :func:`fit_glm`); the fits of the search use ``100 × tol``.
     ``n_threads`` caps the BLAS threads while fitting (restored afterwards; ``None``: no cap): the
     matrices are small, and on a busy machine extra threads slow the fit several-fold.
     ``alpha`` (one value or one per target) fixes the penalty and skips the search
@@ -294,7 +358,7 @@ class Zippering(Transform):
         activation: str = "softplus",
         loss: str = "gaussian",
         alphas=(1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0),
-        cv: int = 5,
+        cv: int | str = "alo",
         seed=0,
         max_iter: int = 500,
         tol: float = 1e-6,
@@ -332,8 +396,11 @@ class Zippering(Transform):
             raise ConfigError(
                 f"n_threads must be a positive integer or None, got {self.n_threads!r}."
             )
-        if not isinstance(self.cv, numbers.Integral) or self.cv < 2:
-            raise ConfigError(f"cv must be an integer ≥ 2 (number of folds), got {self.cv!r}.")
+        if self.cv != "alo" and (not isinstance(self.cv, numbers.Integral) or self.cv < 2):
+            raise ConfigError(
+                f"cv must be 'alo' (approximate leave-one-out) or an integer ≥ 2 (k-fold), "
+                f"got {self.cv!r}."
+            )
         return alphas
 
     # -- features ---------------------------------------------------------------------------
@@ -343,41 +410,42 @@ class Zippering(Transform):
         return softplus_inverse(X, self.floor_) if self.activation == "softplus" else X
 
     # -- fitting ---------------------------------------------------------------------------
-    def _fit_columns(self, F: np.ndarray, Y: np.ndarray, alpha: np.ndarray, tol: float, B0=None):
+    def _fit_columns(
+        self, F: np.ndarray, Y: np.ndarray, alpha: np.ndarray, tol: float, B0=None, loo=False
+    ):
         """Fit every column of ``Y (n, q)`` on ``F (n, p)`` for each row of ``alpha (k, q)``.
 
         Returns ``B (p+1, k·q)`` (softplus) or ``(B_gate, B_value)`` (hurdle); column block ``i``
         holds penalty row ``i``. All ``k·q`` problems go to one batched :func:`fit_glm` call,
-        started at ``B0 (p+1, q)`` (the map on ``F``; the gate for the hurdle) when given.
+        started at ``B0`` (the map on ``F``; the gate for the hurdle; ``(p+1, q)`` or
+        ``(p+1, k·q)``) when given. With ``loo``: ``(params, leave-one-out predictions (n, k·q))``
+        (approximate for the GLMs, exact for the hurdle's value part).
         """
         k = alpha.shape[0]
         Yk, a = np.tile(Y, k), alpha.ravel()
+        if B0 is not None and B0.shape[1] != a.size:
+            B0 = np.tile(B0, k)
         if self.activation == "relu_hurdle":
             pos = Y > 0
-            value = _weighted_ridge(F, Y, pos, alpha)
+            value = _weighted_ridge(F, Y, pos, alpha, with_loo=loo)
             # warm start: the linear probability model, rescaled to the logit's slope at 1/2
             if B0 is None:
-                B0 = np.clip(4.0 * _ridge(F, pos - 0.5, a.reshape(k, -1).max(0)), -10.0, 10.0)
-            gate0 = np.tile(B0, k)
-            gate = fit_glm(
-                F,
-                np.tile(pos, k).astype(np.float64),
-                a,
-                "bernoulli",
-                gate0,
-                None,
-                self.max_iter,
-                tol,
-            )
-            return gate, value
+                B0 = np.tile(
+                    np.clip(4.0 * _ridge(F, pos - 0.5, a.reshape(k, -1).max(0)), -10.0, 10.0), k
+                )
+            Pk = np.tile(pos, k).astype(np.float64)
+            gate = fit_glm(F, Pk, a, "bernoulli", B0, None, self.max_iter, tol, loo)
+            if not loo:
+                return gate, value
+            (gate, gate_loo), (value, value_loo) = gate, value
+            return (gate, value), expit(gate_loo) * value_loo
         top = Y.max(axis=0)
         if B0 is None:
             B0 = _ridge(F, np.tile(softplus_inverse(Y, 1e-6 * np.where(top > 0, top, 1.0)), k), a)
-        else:
-            B0 = np.tile(B0, k)
         scale = Y.var(axis=0) if self.loss == "gaussian" else Y.mean(axis=0)
         weight = np.tile(1.0 / np.where(scale > 0, scale, 1.0), k)
-        return fit_glm(F, Yk, a, self.loss, B0, weight, self.max_iter, tol)
+        out = fit_glm(F, Yk, a, self.loss, B0, weight, self.max_iter, tol, loo)
+        return (out[0], softplus(out[1])) if loo else out
 
     def _predict_columns(self, F: np.ndarray, params) -> np.ndarray:
         if self.activation == "relu_hurdle":
@@ -403,8 +471,10 @@ class Zippering(Transform):
     def _fit(self, alphas: np.ndarray, X, Y):
         X, Y = check_xy(X, Y)
         n = X.shape[0]
-        if n < self.cv:
-            raise DataError(f"Zippering needs at least cv={self.cv} stimuli, got {n}.")
+        if n < (3 if self.cv == "alo" else self.cv):
+            raise DataError(
+                f"Zippering needs at least cv={self.cv} stimuli (3 for 'alo'), got {n}."
+            )
         if self.loss == "poisson" and (Y < 0).any():
             raise DataError(
                 "loss='poisson' needs non-negative targets (counts or rates); got Y < 0."
@@ -430,16 +500,27 @@ class Zippering(Transform):
             self.cv_loss_ = None
         else:
             alpha_grid = np.repeat(alphas[:, None], q, axis=1)
-            folds = np.array_split(check_seed(self.seed).permutation(n), self.cv)
-            cv_loss = np.zeros(q * k)
-            for test in folds:
-                train = np.setdiff1d(np.arange(n), test)
-                params = self._fit_columns(F[train], Y64[train], alpha_grid, 100 * self.tol)
-                pred = self._predict_columns(F[test], params)
-                cv_loss += self._heldout_loss(pred, np.tile(Y64[test], k))
+            start = None
+            if self.cv == "alo":
+                params, pred = self._fit_columns(F, Y64, alpha_grid, 100 * self.tol, loo=True)
+                cv_loss = self._heldout_loss(pred, np.tile(Y64, k))
+            else:
+                folds = np.array_split(check_seed(self.seed).permutation(n), self.cv)
+                cv_loss = np.zeros(q * k)
+                for test in folds:
+                    train = np.setdiff1d(np.arange(n), test)
+                    params = self._fit_columns(F[train], Y64[train], alpha_grid, 100 * self.tol)
+                    pred = self._predict_columns(F[test], params)
+                    cv_loss += self._heldout_loss(pred, np.tile(Y64[test], k))
             self.cv_loss_ = cv_loss.reshape(k, q) / n
-            self.alpha_ = alphas[np.argmin(self.cv_loss_, axis=0)]
-        params = self._fit_columns(F, Y64, self.alpha_[None, :], self.tol, self._start(q))
+            best = np.argmin(self.cv_loss_, axis=0)
+            self.alpha_ = alphas[best]
+            if self.cv == "alo":  # the final fit refines the chosen penalty's fit on all rows
+                start = params[0] if self.activation == "relu_hurdle" else params
+                start = start[:, best * q + np.arange(q)]
+        if self.warm_start is not None or self.alpha is not None:
+            start = self._start(q)
+        params = self._fit_columns(F, Y64, self.alpha_[None, :], self.tol, start)
         if self.activation == "relu_hurdle":
             gate, params = params
             self.gate_coef_, self.gate_intercept_ = self._unstandardize(gate)
