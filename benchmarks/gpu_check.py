@@ -8,7 +8,7 @@ memory and the largest EV difference from the CPU float64 result (float32: withi
 float64: within 1e-6). One call, a few minutes on a GPU node:
 
     python benchmarks/gpu_check.py                 # exits 0 with a message where CUDA is absent
-    python benchmarks/gpu_check.py --device cpu --units 2000 --draws 3   # the same code on torch-CPU
+    python benchmarks/gpu_check.py --device cpu --units 400 --stimuli 300 --draws 2   # on torch-CPU
 
 Exit code: 0 when every check passed (or there is no CUDA device), 1 when a result differs.
 """
@@ -45,6 +45,7 @@ def main(argv=None) -> int:
     ap.add_argument("--device", default="cuda", help="torch device to check (default cuda)")
     ap.add_argument("--units", type=int, default=100_352, help="layer width (default 100,352)")
     ap.add_argument("--draws", type=int, default=20, help="split-half draws (default 20)")
+    ap.add_argument("--stimuli", type=int, default=1320, help="stimuli (default 1,320)")
     args = ap.parse_args(argv)
     try:
         import torch
@@ -57,11 +58,11 @@ def main(argv=None) -> int:
     cuda = args.device.startswith("cuda")
     name = torch.cuda.get_device_name(args.device) if cuda else "CPU (torch)"
     print(
-        f"device: {name}; torch {torch.__version__}; workload: 1,320 stimuli, 169 sites × 40 "
+        f"device: {name}; torch {torch.__version__}; workload: {args.stimuli:,} stimuli, 169 sites × 40 "
         f"repeats, {args.units:,} units, 10 folds, {args.draws} draws, Ridge α = 0.1"
     )
     sync = torch.cuda.synchronize if cuda else (lambda: None)
-    feats, neural = workload(args.units)
+    feats, neural = workload(args.units, n_stim=args.stimuli)
     ref_f, ref_r, t_cpu = _run(
         feats, neural, draws=args.draws, backend="numpy", dtype="float64", sync=lambda: None
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 
 import numpy as np
 import scipy.linalg
@@ -173,16 +173,9 @@ class TorchBackend:
         return [fn(x) for x in items]
 
     def eigh(self, a):
-        """On the CPU on one thread, as :meth:`NumpyBackend.eigh` (threads thrash on a busy
-        machine: 8 ms on one thread vs 50-500 ms on two for 169² here)."""
-        if self.device.type != "cpu":
+        """On the CPU on one thread, as :meth:`NumpyBackend.eigh`."""
+        with self.serial():
             return self.torch.linalg.eigh(a)
-        threads = self.torch.get_num_threads()
-        self.torch.set_num_threads(1)
-        try:
-            return self.torch.linalg.eigh(a)
-        finally:
-            self.torch.set_num_threads(threads)
 
     def eigvalsh(self, a):
         return self.torch.linalg.eigvalsh(a)
@@ -202,8 +195,19 @@ class TorchBackend:
     def copy(self, a):
         return a.clone()
 
+    @contextmanager
     def serial(self):
-        return nullcontext()
+        """Context: torch on one CPU thread (small per-fold problems; two OpenMP threads spin
+        against each other on a busy machine: 25 s instead of 0.3 s seen here); no-op on a GPU."""
+        if self.device.type != "cpu":
+            yield
+            return
+        threads = self.torch.get_num_threads()
+        self.torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            self.torch.set_num_threads(threads)
 
     def zeros(self, shape, dtype):
         return self.torch.zeros(shape, dtype=self._tdtype(dtype), device=self.device)
