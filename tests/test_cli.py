@@ -52,10 +52,17 @@ def test_missing_data_dir_names_the_fix(monkeypatch):
     assert res.exit_code == 1 and "NEUROALIGN_DATA" in res.output
 
 
-def test_demo_json_recovers_the_simulated_truth():
-    res = runner.invoke(app, ["demo", "--json", "--seed", "1", "--n-draws", "2"])
+def test_demo_json_recovers_the_simulated_truth(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEUROALIGN_CACHE", str(tmp_path / "cache"))
+    report = tmp_path / "demo" / "report.html"
+    args = ["demo", "--json", "--seed", "1", "--n-draws", "2", "--model", "small_cnn"]
+    res = runner.invoke(app, [*args, "-o", str(report)])
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
+    assert out["report"] == str(report) and report.stat().st_size > 1000
+    assert "<html" in report.read_text().lower()
+    assert out["models"]["small_cnn"]["layer"] == "conv2"
+    assert any(r["layer"] == "small_cnn (conv2)" for r in out["comparison"])
     assert out["seed"] == 1 and out["n_draws"] == 2
     assert len(out["reliability"]) == 6  # 3 animals x 2 areas
     # the estimated ceilings agree with the simulation's analytical ones

@@ -1,0 +1,133 @@
+"""The benchmark commands: score, compare, iatc, report, leaderboard, bench list; clean errors."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from typer.testing import CliRunner
+
+from neuroalign.cli import app
+
+runner = CliRunner()
+SMALL = ["--n-draws", "2", "--n-folds", "3", "--param", "n_stimuli=120",
+         "--param", "units_per_subject=10", "--param", "n_subjects=3"]  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _env(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEUROALIGN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("NEUROALIGN_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("NEUROALIGN_DATA", raising=False)
+
+
+def _ok(args):
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    return res
+
+
+def test_bench_list_json():
+    out = json.loads(_ok(["bench", "list", "--json"]).stdout)
+    ids = {b["identifier"]: b for b in out}
+    assert ids["cowley2023_v4.210325"]["directions"] == ["forward", "reverse"]
+    assert ids["henaff2021_v1.iatc"]["transform"] == "IATC"
+    assert "ceiling" in ids["kriegeskorte2008_92.rsa"]
+
+
+def test_score_store_compare_leaderboard_report(tmp_path):
+    store = tmp_path / "r.sqlite"
+    args = ["score", "small_cnn", "synthetic.softplus", "--layer", "relu1", *SMALL]
+    first = json.loads(_ok([*args, "--store", str(store), "--json"]).stdout)
+    rows = {r["direction"]: r for r in first["summary"]}
+    assert set(rows) == {"forward", "reverse"} and first["from_store"] is False
+    for r in rows.values():
+        assert r["raw"] >= 0 and r["ceiling"] > 0 and r["normalised"] is not None
+    assert first["provenance"]["seed"] == 0 and first["params"]["n_draws"] == 2
+    again = json.loads(_ok([*args, "--store", str(store), "--json"]).stdout)
+    assert again["from_store"] is True and again["key"] == first["key"]
+    assert again["summary"] == first["summary"]
+    with sqlite3.connect(store) as c:
+        assert c.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 1
+
+    cmp = ["compare", "small_cnn", "expansion_ci", "-b", "synthetic.softplus", "--layer", "relu1"]
+    res = runner.invoke(app, [*cmp, *SMALL, "--store", str(store)])
+    assert res.exit_code == 2 and "relu1" in res.output  # expansion_ci has no layer relu1
+    out = json.loads(_ok(["compare", "small_cnn", "-b", "synthetic.softplus", "--layer", "relu1",
+                          *SMALL, "--store", str(store), "--json"]).stdout)  # fmt: skip
+    assert out[0]["from_store"] is True
+
+    board = json.loads(_ok(["leaderboard", "--store", str(store), "--json"]).stdout)
+    assert board["leaderboard"][0]["model"] == "small_cnn@seed0"
+    assert "synthetic.softplus forward" in board["leaderboard"][0]
+
+    score_json = tmp_path / "score.json"
+    _ok([*args, "--store", str(store), "-o", str(score_json)])
+    for src in (store, score_json):
+        html = tmp_path / f"report-{src.suffix[1:]}.html"
+        _ok(["report", str(src), "-o", str(html)])
+        assert html.stat().st_size > 1000 and "small_cnn" in html.read_text()
+
+
+def test_default_store_is_under_neuroalign_home(tmp_path):
+    _ok(["score", "small_cnn", "synthetic.relu", "--layer", "pool1", *SMALL])
+    assert (tmp_path / "home" / "results.sqlite").is_file()
+    _ok(["leaderboard"])
+
+
+def test_iatc_synthetic(tmp_path):
+    args = ["iatc", "synthetic", "--candidates", "one_to_one,zippering", "--n-boot", "50",
+            "--no-store", "--json", "-o", str(tmp_path / "iatc.json"), "--param", "n_areas=1"]  # fmt: skip
+    out = json.loads(_ok([*args, *SMALL]).stdout)
+    assert "zippering" in out["selected"] and out["summary"][0]["direction"] == "iatc"
+    assert {r["transform"] for r in out["accuracy"]} == {"one_to_one", "zippering"}
+    assert json.loads((tmp_path / "iatc.json").read_text())["kind"] == "neuroalign.IATCResult/1"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    [
+        (["score", "nope", "synthetic.softplus"], 2, "unknown model"),
+        (["score", "small_cnn", "nope"], 2, "unknown benchmark"),
+        (["score", "small_cnn", "cowley2023_v4.210325"], 1, "NEUROALIGN_DATA"),
+        (["score", "small_cnn", "cowley2023_v4.210325", "--data-dir", "/nonexistent"], 1, "cowley2023_v4"),
+        (["score", "small_cnn", "synthetic.softplus", "--param", "bogus=1"], 2, "no parameter"),
+        (["score", "small_cnn", "synthetic.softplus", "--param", "oops"], 2, "NAME=VALUE"),
+        (["score", "small_cnn", "henaff2021_v1.iatc"], 2, "neuroalign iatc"),
+        (["score", "small_cnn", "synthetic.softplus", "--layer", "nolayer", "--no-store"], 2, "unknown layer"),
+        (["compare", "small_cnn", "nope", "-b", "synthetic.softplus"], 2, "unknown model"),
+        (["compare", "small_cnn", "-b", "nope"], 2, "unknown benchmark"),
+        (["iatc", "cowley2023_v4"], 2, "no IATC benchmark"),
+        (["iatc", "henaff2021_v1"], 1, "NEUROALIGN_DATA"),
+        (["iatc", "henaff2021_v1", "--data-dir", "/nonexistent"], 1, "henaff2021"),
+        (["iatc", "synthetic", "--candidates", "nope", "--no-store"], 2, "nope"),
+        (["report", "/nonexistent.sqlite"], 1, "no such results file"),
+        (["leaderboard", "--store", "/nonexistent.sqlite"], 1, "no results store"),
+        (["demo", "--model", "nope"], 2, "unknown model"),
+    ],
+)  # fmt: skip
+def test_bad_input_one_line_error(args, code, needle):
+    res = runner.invoke(app, args)
+    assert res.exit_code == code, res.output
+    assert needle in res.output and "Traceback" not in res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+    assert len([ln for ln in res.stderr.splitlines() if ln.strip()]) == 1
+
+
+def test_unreadable_results_files(tmp_path):
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"\x00\x01garbage" * 10)
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"kind": "something else"}))
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    for path, needle in (
+        (junk, "neither"),
+        (other, "not a neuroalign result"),
+        (broken, "neither"),
+    ):
+        res = runner.invoke(app, ["report", str(path), "-o", str(tmp_path / "r.html")])
+        assert res.exit_code == 1 and needle in res.output and "Traceback" not in res.output
+    res = runner.invoke(app, ["leaderboard", "--store", str(junk)])
+    assert res.exit_code == 1 and "not a neuroalign results store" in res.output
