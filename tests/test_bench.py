@@ -121,18 +121,18 @@ def test_sweep_is_resumable_and_never_double_counts(tmp_path, monkeypatch):
     real = runner.run_task
     calls = []
 
-    def flaky(task):
+    def flaky(task, inputs=None):
         if len(calls) == 2:
             raise RuntimeError("node lost")
         calls.append(task.key)
-        return real(task)
+        return real(task, inputs)
 
     monkeypatch.setattr(runner, "run_task", flaky)
     with pytest.raises(RuntimeError, match="node lost"):
         bench.run_sweep(["small_cnn"], ["synthetic.softplus"], store, **kw)
     assert set(store.keys()) == set(calls) and len(store) == 2  # finished work was kept
 
-    monkeypatch.setattr(runner, "run_task", lambda t: (calls.append(t.key), real(t))[1])
+    monkeypatch.setattr(runner, "run_task", lambda t, i=None: (calls.append(t.key), real(t, i))[1])
     rep = bench.run_sweep(["small_cnn"], ["synthetic.softplus"], store, **kw)
     assert len(rep.done) == 1 and len(rep.skipped) == 2  # resumed where it stopped
     assert len(calls) == 3 and set(store.keys()) == {t.key for t in grid}
@@ -149,7 +149,7 @@ def test_sweep_is_resumable_and_never_double_counts(tmp_path, monkeypatch):
 def test_sweep_continue_on_error_records_failures(tmp_path, monkeypatch):
     store = bench.ResultsStore(tmp_path / "s.sqlite")
 
-    def boom(task):
+    def boom(task, inputs=None):
         raise ValueError("bad layer")
 
     monkeypatch.setattr(runner, "run_task", boom)

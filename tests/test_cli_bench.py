@@ -131,3 +131,34 @@ def test_unreadable_results_files(tmp_path):
         assert res.exit_code == 1 and needle in res.output and "Traceback" not in res.output
     res = runner.invoke(app, ["leaderboard", "--store", str(junk)])
     assert res.exit_code == 1 and "not a neuroalign results store" in res.output
+
+
+def test_sweep_stores_each_task_once_and_resumes(tmp_path):
+    store = tmp_path / "sweep.sqlite"
+    args = ["sweep", "--models", "small_cnn@seed0,small_cnn@seed1", "--benchmarks",
+            "synthetic.softplus", "--layers", "relu1,fc", "--seeds", "0", *SMALL,
+            "--store", str(store), "--json"]  # fmt: skip
+    first = json.loads(_ok(args).stdout)
+    assert first["done"] == 4 and first["skipped"] == 0 and first["failed"] == {}
+    again = json.loads(_ok(args).stdout)
+    assert again["done"] == 0 and again["skipped"] == 4
+    with sqlite3.connect(store) as con:
+        keys = [k for (k,) in con.execute("SELECT key FROM results")]
+    assert len(keys) == len(set(keys)) == 4
+
+
+@pytest.mark.parametrize(
+    "extra, code, match",
+    [
+        (["--models", "nonet", "--benchmarks", "synthetic.softplus"], 2, "nonet"),
+        (["--models", "small_cnn", "--benchmarks", "nobench"], 2, "nobench"),
+        (["--models", "small_cnn@seedx", "--benchmarks", "synthetic.softplus"], 2, "@seed"),
+        (["--models", "small_cnn", "--benchmarks", "synthetic.softplus", "--seeds", "a"], 2, "seeds"),
+        (["--models", "small_cnn", "--benchmarks", "synthetic.softplus", "--cluster", "threads:2"], 2, "executor"),
+        (["--models", "small_cnn"], 2, "benchmarks"),
+    ],
+)  # fmt: skip
+def test_sweep_bad_input_is_one_line(tmp_path, extra, code, match):
+    res = runner.invoke(app, ["sweep", *extra, "--store", str(tmp_path / "s.sqlite")])
+    assert res.exit_code == code, res.output
+    assert match in res.output and "Traceback" not in res.output

@@ -13,8 +13,8 @@ from neuroalign.parallel import run_tasks
 CONFIG = Path(__file__).resolve().parents[1] / "docs" / "cluster.yaml"
 
 
-def square(task, shared):
-    return task * task + shared
+def square(task, inputs):
+    return task * task + inputs["offset"]
 
 
 def test_slurm_job_script_follows_the_file():
@@ -37,7 +37,7 @@ def test_same_file_runs_a_sweep_on_a_local_cluster():
     cluster = make_cluster(CONFIG, kind="local")
     try:
         assert len(cluster.workers) == load_cluster_config(CONFIG)["local"]["n_workers"]
-        out = run_tasks(square, range(5), shared=1, executor=cluster)
+        out = run_tasks(square, range(5), shared={"offset": 1}, executor=cluster)
     finally:
         cluster.close()
     assert out == [1, 2, 5, 10, 17]

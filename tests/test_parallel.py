@@ -13,30 +13,35 @@ from neuroalign.errors import ConfigError
 from neuroalign.parallel import TaskError, parse_executor, run_tasks
 
 
-def weighted_sum(task, shared):
+def weighted_sum(task, inputs):
     """A task: a seeded draw weighted by the shared matrix (module level, so it pickles)."""
     seed, scale = task
+    m = inputs["matrix"]
     rng = np.random.default_rng(seed)
-    return float(scale * (shared @ rng.normal(size=shared.shape[1])).sum())
+    return float(scale * (m @ rng.normal(size=m.shape[1])).sum())
 
 
-def die_once(task, shared):
+def names_seen(task, inputs):
+    return task, sorted(inputs)
+
+
+def die_once(task, inputs):
     """Kill the worker process the first time task 2 runs (a marker file remembers)."""
-    marker = Path(shared) / f"ran-{task}"
+    marker = Path(inputs["folder"]) / f"ran-{task}"
     if task == 2 and not marker.exists():
         marker.write_text("x")
         os._exit(1)
     return task * 10
 
 
-def fail_on_three(task, shared):
+def fail_on_three(task, inputs):
     if task == 3:
         raise ValueError("task three is broken")
     return task
 
 
 TASKS = [(s, 0.5 * s) for s in range(6)]
-SHARED = np.arange(12.0).reshape(3, 4)
+SHARED = {"matrix": np.arange(12.0).reshape(3, 4)}
 
 
 def reference():
@@ -74,7 +79,7 @@ def test_killed_dask_worker_loses_and_duplicates_nothing(tmp_path):
     out = run_tasks(
         die_once,
         list(range(5)),
-        shared=str(tmp_path),
+        shared={"folder": str(tmp_path)},
         executor="local:2",
         on_result=lambda i, r: recorded.append((i, r)),
     )
@@ -103,3 +108,14 @@ def test_executor_parsing():
     assert parse_executor("processes:3").workers == 3
     assert parse_executor("dask:local:2") == parse_executor("local:2")
     assert parse_executor("tcp://10.0.0.1:8786").address == "tcp://10.0.0.1:8786"
+
+
+@pytest.mark.parametrize("executor", ["serial", "processes:2"])
+def test_each_task_gets_only_the_inputs_it_needs(executor):
+    shared = {"a": 1, "b": np.ones(3), "c": "x"}
+    out = run_tasks(
+        names_seen, ["a", "b", "ac"], shared=shared, needs=lambda t: list(t), executor=executor
+    )
+    assert out == [("a", ["a"]), ("b", ["b"]), ("ac", ["a", "c"])]
+    with pytest.raises(ConfigError, match="not shared"):
+        run_tasks(names_seen, ["z"], shared=shared, needs=lambda t: [t])

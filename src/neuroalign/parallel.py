@@ -1,10 +1,11 @@
 """Executors: run independent tasks serially, on local processes, or on a Dask cluster.
 
-One call, :func:`run_tasks`, whatever the engine: ``fn(task, shared)`` is applied to every task;
-``shared`` (the heavy inputs every task reads: neural data, activations) is sent to each worker
-once, not with every task; results are handed to ``on_result`` in the calling process as each
-task finishes, so a sweep can store them one by one (a single writer: nothing is recorded twice)
-and an interrupted sweep keeps what finished.
+One call, :func:`run_tasks`, whatever the engine: ``fn(task, inputs)`` is applied to every task,
+``inputs`` being the entries of ``shared`` (a mapping name → heavy input: neural data, activations)
+that ``needs(task)`` names. Each input is sent to a worker at most once, never with every task.
+Results are handed to ``on_result`` in the calling process as each task finishes, so a sweep can
+store them one by one (a single writer: nothing is recorded twice) and an interrupted sweep keeps
+what finished.
 
 Engines (``executor=``):
 
@@ -14,8 +15,9 @@ Engines (``executor=``):
 - ``"dask:local:N"`` (or ``"local:N"``): a Dask ``LocalCluster`` with N single-threaded worker
   processes started for the call; ``"tcp://host:port"``: an existing Dask scheduler (e.g. a SLURM
   cluster started with dask-jobqueue, see ``docs/cluster.md``); or a ``distributed.Client``.
-  ``shared`` is scattered once (broadcast to every worker); a task whose worker dies is re-run
-  elsewhere by the scheduler (up to ``retries`` more times when the task itself raises).
+  every input is scattered once and moves to a worker the first time one of its tasks needs it;
+  a task whose worker dies is re-run elsewhere by the scheduler (and up to ``retries`` more times
+  when the task itself raises).
 
 Tasks must be picklable and ``fn`` importable (a module-level function) for every engine but
 ``"serial"``. A task that raises is reported to ``on_error`` (default: re-raise after the other
@@ -25,7 +27,7 @@ tasks finished, so no finished result is lost).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
@@ -88,10 +90,11 @@ def parse_executor(executor) -> _Spec:
 
 
 def run_tasks(
-    fn: Callable[[Any, Any], Any],
+    fn: Callable[[Any, dict], Any],
     tasks: Sequence[Any],
     *,
-    shared: Any = None,
+    shared: Mapping[Hashable, Any] | None = None,
+    needs: Callable[[Any], Iterable[Hashable]] | None = None,
     executor="serial",
     on_result: Callable[[int, Any], None] | None = None,
     on_error: Callable[[int, BaseException], None] | None = None,
@@ -99,7 +102,9 @@ def run_tasks(
     progress: bool = False,
     description: str = "tasks",
 ) -> list[Any]:
-    """Run ``fn(task, shared)`` for every task; returns the results in task order.
+    """Run ``fn(task, inputs)`` for every task; returns the results in task order.
+
+    ``inputs`` = ``{name: shared[name] for name in needs(task)}`` (``needs`` None: every entry).
 
     ``on_result(index, result)`` is called in this process as each task finishes (any order);
     ``on_error(index, exc)`` for a task that raised (default: collect, then raise
@@ -109,6 +114,11 @@ def run_tasks(
     """
     spec = parse_executor(executor)
     tasks = list(tasks)
+    shared = dict(shared or {})
+    wanted = [list(needs(t)) if needs is not None else list(shared) for t in tasks]
+    unknown = {k for names in wanted for k in names} - set(shared)
+    if unknown:
+        raise ConfigError(f"tasks need inputs that are not shared: {sorted(map(str, unknown))}.")
     results: list[Any] = [None] * len(tasks)
     failures: dict[int, BaseException] = {}
     bar = _progress(len(tasks), description) if progress else None
@@ -130,15 +140,15 @@ def run_tasks(
         if spec.kind == "serial":
             for i, task in enumerate(tasks):
                 try:
-                    value = fn(task, shared)
+                    value = fn(task, {k: shared[k] for k in wanted[i]})
                 except Exception as exc:  # noqa: BLE001 - reported per task, never swallowed
                     done(i, exc=exc)
                 else:
                     done(i, value)
         elif spec.kind == "processes":
-            _run_processes(fn, tasks, shared, spec.workers, done)
+            _run_processes(fn, tasks, shared, wanted, spec.workers, done)
         else:
-            _run_dask(fn, tasks, shared, spec, retries, done)
+            _run_dask(fn, tasks, shared, wanted, spec, retries, done)
     finally:
         if bar is not None:
             bar.close()
@@ -161,15 +171,16 @@ def _init_worker(shared: Any) -> None:
     _WORKER_SHARED["shared"] = shared
 
 
-def _call_in_worker(fn, task):
-    return fn(task, _WORKER_SHARED.get("shared"))
+def _call_in_worker(fn, task, names):
+    shared = _WORKER_SHARED["shared"]
+    return fn(task, {k: shared[k] for k in names})
 
 
-def _run_processes(fn, tasks, shared, workers, done) -> None:
+def _run_processes(fn, tasks, shared, wanted, workers, done) -> None:
     with ProcessPoolExecutor(
         max_workers=min(workers, max(len(tasks), 1)), initializer=_init_worker, initargs=(shared,)
     ) as pool:
-        futures = {pool.submit(_call_in_worker, fn, t): i for i, t in enumerate(tasks)}
+        futures = {pool.submit(_call_in_worker, fn, t, wanted[i]): i for i, t in enumerate(tasks)}
         for fut in as_completed(futures):
             exc = fut.exception()
             done(futures[fut], None if exc else fut.result(), exc)
@@ -186,7 +197,7 @@ def _dask():
     return distributed
 
 
-def _run_dask(fn, tasks, shared, spec: _Spec, retries: int, done) -> None:
+def _run_dask(fn, tasks, shared, wanted, spec: _Spec, retries: int, done) -> None:
     distributed = _dask()
     own: list[Any] = []
     try:
@@ -205,15 +216,38 @@ def _run_dask(fn, tasks, shared, spec: _Spec, retries: int, done) -> None:
             own.append(cluster)
             client = distributed.Client(cluster)
             own.insert(0, client)
-        shared_f = client.scatter(shared, broadcast=True) if shared is not None else None
-        futures = {
-            client.submit(fn, t, shared_f, pure=False, retries=retries): i
-            for i, t in enumerate(tasks)
-        }
-        for fut in distributed.as_completed(futures):
-            i = futures[fut]
-            if fut.status == "error":
-                done(i, exc=fut.exception())
+        scattered: dict = {}
+
+        def scatter(names) -> None:
+            """Copies on every worker: a worker that dies takes no input with it."""
+            names = [k for k in names if k not in scattered or scattered[k].status != "finished"]
+            if names:
+                futs = client.scatter([shared[k] for k in names], broadcast=True)
+                scattered.update(zip(names, futs, strict=True))
+
+        def submit(i: int):
+            scatter(wanted[i])
+            inputs = {k: scattered[k] for k in wanted[i]}
+            return client.submit(fn, tasks[i], inputs, pure=False, retries=retries)
+
+        futures = {submit(i): i for i in range(len(tasks))}
+        resubmitted: dict[int, int] = {}
+        pending = distributed.as_completed(futures)
+        for fut in pending:
+            i = futures.pop(fut)
+            if fut.status == "cancelled" and resubmitted.get(i, 0) <= retries:
+                # its inputs were lost with every worker holding them: send them again
+                resubmitted[i] = resubmitted.get(i, 0) + 1
+                new = submit(i)
+                futures[new] = i
+                pending.add(new)
+            elif fut.status in ("error", "cancelled"):
+                done(
+                    i,
+                    exc=fut.exception()
+                    if fut.status == "error"
+                    else RuntimeError(f"task {i} was cancelled by the Dask scheduler"),
+                )
             else:
                 done(i, fut.result())
     finally:

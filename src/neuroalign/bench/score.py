@@ -430,9 +430,7 @@ def _score_predictivity(bm, feats, params, seed, rec):
                 r = _pearson_cols(pred, tgt)
                 rows.append(_row(layer, d, ev=None, r=r, rho_t=None, rho_p=None, valid=np.isfinite(r), rng=rng, **extra))  # fmt: skip
                 units.append(_unit_rows(layer, d, ids, r=r, valid=np.isfinite(r)))
-    data = {rec.metadata["source_file"]: rec.metadata["source_sha256"]}
-    data[f"images/images_{bm.session}.zip"] = rec.metadata["images_sha256"]
-    return rows, units, data, {}
+    return rows, units, {}
 
 
 def _pearson_cols(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -597,20 +595,10 @@ def _kriegeskorte_rdms(data_dir):
     return (human, subjects, monkey), dict(ds.info.files), ds.stimuli["shared"]
 
 
-def _score_iatc(bm, params, seed, data_dir, progress):
+def _score_iatc(bm, params, seed, inputs, progress):
     from neuroalign.iatc import estimate_iatc
 
-    if bm.dataset == "synthetic":
-        pop = _synthetic_population(params, n_areas=params["n_areas"])
-        population, data = pop.data, _synthetic_data(pop, params)
-    else:
-        from neuroalign import datasets
-
-        ds = datasets.load(bm.dataset, data_dir=data_dir)
-        population = ds.population()
-        data = {
-            r.metadata["source_file"]: r.metadata["source_sha256"] for r in ds.recordings.values()
-        }
+    population = inputs["population"]
     res = estimate_iatc(
         population,
         params["candidates"],
@@ -649,10 +637,44 @@ def _score_iatc(bm, params, seed, data_dir, progress):
         valid=sc["valid"].to_numpy(bool),
         subject=(sc["source"] + "→" + sc["target"]).to_numpy(),
     )
-    return [row], [units], data, {"iatc": res.to_dict()}
+    return [row], [units], {"iatc": res.to_dict()}
 
 
 # ---------------------------------------------------------------------------------------- score
+def load_inputs(benchmark: str | Benchmark, *, data_dir=None, **params) -> dict[str, Any]:
+    """The data a benchmark reads, loaded once (a sweep sends it to its workers once).
+
+    Returns a dict for :func:`score`'s ``inputs``: ``stimuli`` (the stimuli models see; not for
+    neural-only benchmarks), plus ``recording`` (predictivity), ``population`` (population and
+    IATC benchmarks), ``rdms`` (RSA) and ``data`` (file checksums or a digest of generated data).
+    ``params``: benchmark parameter overrides (synthetic populations depend on them).
+    """
+    bm = get(benchmark)
+    merged = bm.params(params)
+    if bm.kind == "predictivity":
+        from neuroalign import datasets
+
+        ds = datasets.load(bm.dataset, data_dir=data_dir, sessions=[bm.session])
+        rec = ds.recordings[bm.session]
+        data = {rec.metadata["source_file"]: rec.metadata["source_sha256"]}
+        data[f"images/images_{bm.session}.zip"] = rec.metadata["images_sha256"]
+        return {"stimuli": ds.stimuli[bm.session], "recording": rec, "data": data}
+    if bm.kind == "population":
+        pop = _synthetic_population(merged)
+        return {"stimuli": pop.stimuli, "population": pop, "data": _synthetic_data(pop, merged)}
+    if bm.kind == "rsa":
+        rdms, data, stim = _kriegeskorte_rdms(data_dir)
+        return {"stimuli": stim, "rdms": rdms, "data": data}
+    if bm.dataset == "synthetic":
+        pop = _synthetic_population(merged, n_areas=merged["n_areas"])
+        return {"population": pop.data, "data": _synthetic_data(pop, merged)}
+    from neuroalign import datasets
+
+    ds = datasets.load(bm.dataset, data_dir=data_dir)
+    data = {r.metadata["source_file"]: r.metadata["source_sha256"] for r in ds.recordings.values()}
+    return {"population": ds.population(), "data": data}
+
+
 def score(
     model,
     benchmark: str | Benchmark,
@@ -663,6 +685,8 @@ def score(
     model_seed: int = 0,
     cache: bool | str = True,
     progress: bool = False,
+    inputs: Mapping[str, Any] | None = None,
+    features=None,
     **params,
 ) -> Score:
     """Score ``model`` on ``benchmark``.
@@ -675,7 +699,11 @@ def score(
     ``seed``: folds, split halves, bootstrap and unit subsampling; ``model_seed``: weights of
     untrained zoo models. ``cache``: activation cache (see :func:`neuroalign.models.extract`).
     ``params``: overrides of the benchmark's ``defaults`` (``n_folds``, ``n_draws``, ``pool``,
-    ``transform``, ``max_model_units``, ``method``, ...). Returns a :class:`Score`.
+    ``transform``, ``max_model_units``, ``method``, ...). ``inputs``: the benchmark's data from
+    :func:`load_inputs` (default: loaded here); ``features``: the model's
+    :class:`~neuroalign.models.Activations` on the benchmark's stimuli, already extracted with the
+    benchmark's pooling (default: extracted here); neither changes the result or its key.
+    Returns a :class:`Score`.
     """
     bm = get(benchmark)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -694,24 +722,21 @@ def score(
     extras: dict[str, Any] = {}
     attachments: dict[str, Any] = {}
     model_prov: dict[str, Any] = {}
+    if inputs is None:
+        inputs = load_inputs(bm, data_dir=data_dir, **params)
+    data = inputs["data"]
+    if bm.needs_model:
+        source = model if features is None else features
+        feats, model_prov = _features(source, inputs["stimuli"], lay, pool=merged["pool"], model_seed=model_seed, cache=cache, progress=progress)  # fmt: skip
     if bm.kind == "iatc":
-        rows, units, data, attachments = _score_iatc(bm, merged, seed, data_dir, progress)
+        rows, units, attachments = _score_iatc(bm, merged, seed, inputs, progress)
     elif bm.kind == "predictivity":
-        from neuroalign import datasets
-
-        ds = datasets.load(bm.dataset, data_dir=data_dir, sessions=[bm.session])
-        stim = ds.stimuli[bm.session]
-        feats, model_prov = _features(model, stim, lay, pool=merged["pool"], model_seed=model_seed, cache=cache, progress=progress)  # fmt: skip
-        rec = ds.recordings[bm.session]
-        rows, units, data, extras = _score_predictivity(bm, feats, merged, seed, rec)
+        rows, units, extras = _score_predictivity(bm, feats, merged, seed, inputs["recording"])
     elif bm.kind == "population":
-        pop = _synthetic_population(merged)
-        feats, model_prov = _features(model, pop.stimuli, lay, pool=merged["pool"], model_seed=model_seed, cache=cache, progress=progress)  # fmt: skip
+        pop = inputs["population"]
         rows, units, attachments = _score_population(bm, feats, merged, seed, pop, progress)
-        data = _synthetic_data(pop, merged)
     elif bm.kind == "rsa":
-        (human, subjects, monkey), data, stim = _kriegeskorte_rdms(data_dir)
-        feats, model_prov = _features(model, stim, lay, pool=merged["pool"], model_seed=model_seed, cache=cache, progress=progress)  # fmt: skip
+        human, subjects, monkey = inputs["rdms"]
         rows, units, extras = _score_rsa(feats, merged, human, subjects, monkey)
     else:  # pragma: no cover - registry guarantees the kinds
         raise ConfigError(f"benchmark kind {bm.kind!r} is not runnable.")
