@@ -59,7 +59,8 @@ def test_dask_local_cluster_equals_serial(serial_store, tmp_path):
     store = bench.ResultsStore(tmp_path / "d.sqlite")
     report = _sweep(store, "local:2")
     assert len(report.done) == 18
-    pd.testing.assert_frame_equal(_numbers(store), _numbers(serial_store))
+    # equal to rounding: the serial run's BLAS may use threads, the workers' one thread
+    pd.testing.assert_frame_equal(_numbers(store), _numbers(serial_store), rtol=1e-12)
     again = _sweep(store, "local:2")  # a finished sweep: nothing to do
     assert again.done == [] and len(again.skipped) == 18
 
@@ -82,4 +83,4 @@ def test_killed_worker_loses_nothing_and_duplicates_nothing(serial_store, tmp_pa
     assert killed and len(report.done) == 18 and not report.failed
     df = store.frame()
     assert len(store) == 18 and not df.duplicated(["key", "layer", "direction"]).any()
-    pd.testing.assert_frame_equal(_numbers(store), _numbers(serial_store))
+    pd.testing.assert_frame_equal(_numbers(store), _numbers(serial_store), rtol=1e-12)

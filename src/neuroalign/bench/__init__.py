@@ -10,7 +10,7 @@ bench.run_sweep(["efficientnet_lite0", "efficientnet_lite0_untrained"],
 """
 
 from neuroalign.bench.benchmarks import Benchmark, all_benchmarks, get, names, register
-from neuroalign.bench.runner import SweepReport, Task, run_sweep, run_task, tasks
+from neuroalign.bench.runner import SweepReport, Task, prepare_inputs, run_sweep, run_task, tasks
 from neuroalign.bench.score import (
     FRAME_COLUMNS,
     SUMMARY_COLUMNS,
@@ -38,6 +38,7 @@ __all__ = [
     "names",
     "register",
     "resolve_layers",
+    "prepare_inputs",
     "run_sweep",
     "run_task",
     "score",
