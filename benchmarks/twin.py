@@ -45,6 +45,7 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     from neuroalign.twin import bundled_crops, dual_selectivity, load_v1_twin, screen, synthesize
+    from neuroalign.twin.analysis import OVERVIEW_COLUMNS
 
     t0 = time.perf_counter()
     twin = load_v1_twin(args.data_dir, centered=True)
@@ -94,18 +95,7 @@ def main() -> None:
         print(f"{a:<{width}}  {b:>14}")
     t = res.table
     print("\nper neuron:")
-    cols = [
-        "neuron",
-        "correlation",
-        "baseline",
-        "r_mei",
-        "r_mai",
-        "r_lai",
-        "r_lei",
-        "dsi",
-        "skewness",
-    ]
-    print(t[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(t[OVERVIEW_COLUMNS].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 
 
 if __name__ == "__main__":

@@ -36,7 +36,26 @@ from neuroalign.twin.images import ImageSet, load_images
 from neuroalign.twin.screen import screen
 from neuroalign.twin.synthesis import synthesize
 
-__all__ = ["DualSelectivityResult", "dual_selectivity", "POLES", "WELL_PREDICTED"]
+__all__ = [
+    "DualSelectivityResult",
+    "dual_selectivity",
+    "OVERVIEW_COLUMNS",
+    "POLES",
+    "WELL_PREDICTED",
+]
+
+#: the table columns printed per neuron by the CLI and the benchmark
+OVERVIEW_COLUMNS = [
+    "neuron",
+    "correlation",
+    "baseline",
+    "r_mei",
+    "r_mai",
+    "r_lai",
+    "r_lei",
+    "dsi",
+    "skewness",
+]
 
 _KIND = "neuroalign.twin.DualSelectivityResult/1"
 POLES = ("MEI", "MAI", "LAI", "LEI")

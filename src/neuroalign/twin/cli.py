@@ -150,19 +150,9 @@ def poles(
         )
         return
     from neuroalign.cli import _frame_table
+    from neuroalign.twin.analysis import OVERVIEW_COLUMNS
 
-    cols = [
-        "neuron",
-        "correlation",
-        "baseline",
-        "r_mei",
-        "r_mai",
-        "r_lai",
-        "r_lei",
-        "dsi",
-        "skewness",
-    ]
-    out.print(_frame_table(result.table[cols], "Dual-feature selectivity (V1 twin)"))
+    out.print(_frame_table(result.table[OVERVIEW_COLUMNS], "Dual-feature selectivity (V1 twin)"))
     s = result.summary
     out.print(
         f"bidirectional (dsi ≥ {result.parameters['dsi_threshold']}): {s['fraction_bidirectional']:.0%}; "
