@@ -143,6 +143,15 @@ def test_split_halves_partition_valid_repeats():
     np.testing.assert_allclose(ma, ref, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("reps", [6, 7])
+def test_split_half_means_without_missing_repeats_are_the_masked_means(reps):
+    r = np.random.default_rng(2).normal(size=(30, 4, reps))
+    a, b = split_half_masks(r, 9)
+    ma, mb = split_half_means(r, 9)
+    np.testing.assert_allclose(ma, np.where(a, r, 0).sum(2) / (reps // 2), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(mb, np.where(b, r, 0).sum(2) / (reps - reps // 2), atol=1e-12)
+
+
 def test_split_halves_are_uniform_over_partitions():
     # 4 repeats -> 6 equally likely halves {A of size 2}
     r = np.zeros((1, 1, 4))

@@ -103,6 +103,38 @@ def test_float32_matches_and_ill_conditioned_switches():
     np.testing.assert_allclose(f32.predict(Xbad), f64.predict(Xbad), rtol=1e-8, atol=1e-8)
 
 
+@pytest.mark.parametrize("cv", ["gcv", "loo"])
+@pytest.mark.parametrize("shape", [(80, 30), (80, 400)])  # primal; dual, ridge near interpolation
+def test_float32_chooses_as_float64(shape, cv):
+    """With a fine grid many targets have two nearly tied α; float32 must still choose an α that
+    is best in float64 (near ties are re-decided from float64 statistics), including where ridge
+    nearly interpolates (p > n, small α) and textbook GCV loses every float32 digit. The float64
+    reference sees the same (float32-rounded) numbers."""
+    from neuroalign.metrics.crossval import kfold_indices
+    from neuroalign.solvers.ridge import Design
+
+    X, _ = _data(*shape)
+    rng = np.random.default_rng(3)
+    t = 600
+    Y = X @ rng.normal(size=(shape[1], t)) * np.geomspace(0.02, 2, t) + rng.normal(
+        size=(shape[0], t)
+    )
+    X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
+    X64, Y64 = X32.astype(np.float64), Y32.astype(np.float64)
+    grid = np.logspace(-2, 6, 400)
+    f32 = Ridge(grid, cv=cv).fit(X32, Y32)
+    f64 = Ridge(grid, cv=cv).fit(X64, Y64)
+    assert len(np.unique(f64.alpha_)) > 10  # the choice is exercised
+    e = f64.cv_errors_
+    at_f32 = e[np.searchsorted(grid, f32.alpha_), np.arange(t)]
+    np.testing.assert_allclose(at_f32, e.min(axis=0), rtol=1e-12)  # best in float64
+    np.testing.assert_allclose(f32.cv_errors_, e, rtol=1e-4)
+    folds = kfold_indices(shape[0], 5, 0)
+    p64, _ = Design(X64).cross_val_predict(Y64, folds, grid, cv)
+    p32, _ = Design(X32, dtype=np.float32).cross_val_predict(Y32, folds, grid, cv)
+    np.testing.assert_allclose(p32, p64, rtol=0, atol=1e-3 * Y.std())
+
+
 def test_zero_variance_column_gets_zero_weight():
     X, Y = _data(30, 5)
     X[:, 2] = 4.0

@@ -45,8 +45,7 @@ def split_half_masks(
     keys = rng.random(key_shape)
     if shared_across_units and valid.all():
         # every unit has every slot: rank the shared keys once per stimulus and broadcast
-        rank = np.argsort(np.argsort(keys, axis=2), axis=2)
-        half_a = np.broadcast_to(rank < n_rep // 2, responses.shape).copy()
+        half_a = np.broadcast_to(_slots_from_keys(keys[:, 0])[:, None], responses.shape).copy()
         return half_a, ~half_a
     keys = np.where(valid, np.broadcast_to(keys, responses.shape), np.inf)
     rank = np.argsort(np.argsort(keys, axis=2, kind="stable"), axis=2, kind="stable")
@@ -62,8 +61,28 @@ def split_half_means(
 
     See :func:`split_half_masks` for how the halves are drawn.
     """
+    n_rep = responses.shape[2]
+    fast = responses.dtype.kind == "f" and n_rep >= 2 and not np.isnan(responses).any()
+    if shared_across_units and fast:
+        # one split of the repeat slots per stimulus: a batched product with the slot masks
+        slots = _shared_slots(check_seed(seed), responses.shape[0], n_rep)
+        weights = np.stack([slots / (n_rep // 2), ~slots / (n_rep - n_rep // 2)], axis=2)
+        means = np.matmul(responses, weights.astype(responses.dtype))  # (n_stim, n_units, 2)
+        return np.ascontiguousarray(means[:, :, 0]), np.ascontiguousarray(means[:, :, 1])
     half_a, half_b = split_half_masks(responses, seed, shared_across_units=shared_across_units)
     filled = np.where(np.isnan(responses), 0.0, responses)
     mean_a = (filled * half_a).sum(axis=2) / half_a.sum(axis=2)
     mean_b = (filled * half_b).sum(axis=2) / half_b.sum(axis=2)
     return mean_a.astype(responses.dtype, copy=False), mean_b.astype(responses.dtype, copy=False)
+
+
+def _slots_from_keys(keys: np.ndarray) -> np.ndarray:
+    """Half A of the repeat slots ``(n_stimuli, n_repeats)`` bool: the ``n // 2`` smallest keys."""
+    rank = np.argsort(np.argsort(keys, axis=1), axis=1)
+    return rank < keys.shape[1] // 2
+
+
+def _shared_slots(rng, n_stim: int, n_rep: int) -> np.ndarray:
+    """The slots of half A when every unit has every repeat, drawn exactly as
+    :func:`split_half_masks` draws them (same generator calls, so the same halves)."""
+    return _slots_from_keys(rng.random((n_stim, 1, n_rep))[:, 0])

@@ -50,6 +50,7 @@ from neuroalign.data.splits import min_valid_repeats, split_half_means
 from neuroalign.errors import ConfigError, DataError
 from neuroalign.metrics.crossval import cross_val_predict, kfold_indices
 from neuroalign.reliability import columnwise_pearson, noise_corrected_ev, spearman_brown
+from neuroalign.solvers.backend import get_backend
 from neuroalign.solvers.oof import FoldPlan
 from neuroalign.transforms.base import Transform
 
@@ -193,14 +194,24 @@ def _fast_ridge(transform) -> bool:
     )
 
 
-def _pearson(xp, a, b) -> np.ndarray:
-    """Column-wise Pearson ``(t,)`` float64 of two ``(n, t)`` arrays of a backend."""
-    a = a - a.mean(0)
-    b = b - b.mean(0)
-    num = xp.to_numpy(xp.coldot(a, b)).astype(np.float64)
-    den = xp.to_numpy(xp.coldot(a, a)).astype(np.float64)
-    den *= xp.to_numpy(xp.coldot(b, b))
-    return num / np.sqrt(den)
+def _pearson(xp, dtype, a, b) -> np.ndarray:
+    """Column-wise Pearson ``(t,)`` float64 of two ``(n, t)`` arrays of a backend (numpy dtype
+    ``dtype``), from column sums and dot products: no centred copies, as the arrays are centred
+    targets and their predictions, whose means are small against their spread. A column with no
+    variance left once its mean is removed (to rounding) gives NaN."""
+    n = a.shape[0]
+    ones = xp.asarray(np.ones((1, n)), dtype)
+
+    def f64(x):
+        return xp.to_numpy(x).astype(np.float64).ravel()
+
+    sa, sb = f64(ones @ a), f64(ones @ b)
+    ab, aa, bb = f64(xp.coldot(a, b)), f64(xp.coldot(a, a)), f64(xp.coldot(b, b))
+    tol = 4 * n * np.finfo(dtype).eps
+    va, vb = aa - sa * sa / n, bb - sb * sb / n
+    va[va <= tol * aa] = 0.0
+    vb[vb <= tol * bb] = 0.0
+    return (ab - sa * sb / n) / np.sqrt(va * vb)
 
 
 def _ridge_scores(transform, folds, dtype, sources, targets, block, keep_predictions):
@@ -211,79 +222,157 @@ def _ridge_scores(transform, folds, dtype, sources, targets, block, keep_predict
     ``(n_stimuli, t)`` (or None) and the block used."""
     n = sources[0].shape[0]
     alphas, cv = transform._check(n - max(f.size for f in folds))
-    plans, groups = {}, {}
+    distinct = list({id(s): s for s in sources}.values())
+
+    def make_plan(src):
+        design = transform.design(src, dtype)
+        with design.xp.serial():
+            return FoldPlan(design, folds, alphas, cv, transform.alpha_per_target)
+
+    xp = get_backend(transform.backend)
+    plans = dict(zip(map(id, distinct), xp.map(make_plan, distinct), strict=True))
+    job = _Job(
+        plans=[plans[id(s)] for s in sources],
+        groups={},
+        sources=sources,
+        targets=targets,
+        dtype=np.dtype(dtype).type,
+        grid=alphas.size > 1,
+        derived=_derived_halves(sources, targets, plans),
+        keep=keep_predictions,
+    )
     for v, src in enumerate(sources):
-        if id(src) not in plans:
-            design = transform.design(src, dtype)
-            with design.xp.serial():
-                plans[id(src)] = FoldPlan(design, folds, alphas, cv, transform.alpha_per_target)
-        groups.setdefault(id(src), []).append(v)
-    order = plans[id(sources[0])].order
-    n_t, n_draws = targets[0].shape[1], (len(sources) - 1) // 2
-    derived = _derived_halves(sources, targets, plans)
-
-    def run(sl):
-        tp = {}  # target block per array: fold order, centred, float64 or float32
-
-        def tgt(v):
-            key = id(targets[v])
-            if key not in tp:
-                y = targets[v][order, sl]
-                mean = y.mean(axis=0, dtype=np.float64)
-                tp[key] = (np.asarray(y - mean, dtype=dtype), mean)
-            return tp[key][0]
-
-        preds: dict[int, object] = {}
-        first: dict[int, object] = {}  # first passes kept for the derived B halves
-        raw = np.empty((n_draws, sl.stop - sl.start))
-        for v in range(len(sources)):
-            if v not in preds:  # every fit of this source at once, targets side by side
-                vs = groups[id(sources[v])]
-                vs = [u for u in vs if u >= v]
-                plan = plans[id(sources[v])]
-                xp = plan.xp
-                Y = tgt(vs[0]) if len(vs) == 1 else np.hstack([tgt(u) for u in vs])
-                Y = xp.asarray(Y, plan.dtype)
-                W = first.pop(v, None)
-                if W is None and derived and plan.has_first_pass and len(vs) == 1:
-                    W = plan.first_pass(Y)
-                    if v == 0:
-                        first[0] = xp.copy(W)
-                    elif v % 2 == 1 and v + 1 in derived:  # W_B = 2·W_mean − W_A, by linearity
-                        first[v + 1] = 2 * first[0] - W
-                P = plan.predict(Y, W)[0]
-                w = sl.stop - sl.start
-                for i, u in enumerate(vs):
-                    preds[u] = (plan, P[:, i * w : (i + 1) * w])
-            if v == 0:
-                plan, p0 = preds[0]
-                xp = plan.xp
-                r = _pearson(xp, p0, xp.asarray(tgt(0), plan.dtype))
-                pred0 = None
-                if keep_predictions:
-                    pred0 = np.empty((n, sl.stop - sl.start))
-                    pred0[order] = xp.to_numpy(p0) + tp[id(targets[0])][1]
-                del preds[0]
-            elif v % 2 == 0:
-                (plan, pa), (_, pb) = preds.pop(v - 1), preds.pop(v)
-                raw[v // 2 - 1] = _pearson(plan.xp, pa, pb)
-        return r, raw, pred0
-
-    xp = next(iter(plans.values())).xp
+        job.groups.setdefault(id(src), []).append(v)
     if block is None:
         on_device = getattr(getattr(xp, "device", None), "type", "cpu") != "cpu"
         block = _DEVICE_BLOCK if on_device else _DEFAULT_BLOCK
+    n_t = targets[0].shape[1]
     slices = [slice(j, min(j + block, n_t)) for j in range(0, n_t, block)]
-    out = xp.map(run, slices)
+    out = xp.map(lambda sl: _BlockFits(job, sl).run(), slices)
     r = np.concatenate([o[0] for o in out])
     raw = np.concatenate([o[1] for o in out], axis=1)
     pred = np.concatenate([o[2] for o in out], axis=1) if keep_predictions else None
     return r, raw, pred, block
 
 
+@dataclass
+class _Job:
+    """What every block of :func:`_ridge_scores` shares: one plan per fit, the fits of each
+    source (``groups``: id → fit indices), the B halves derived from their A halves."""
+
+    plans: list
+    groups: dict
+    sources: list
+    targets: list
+    dtype: type
+    grid: bool
+    derived: set
+    keep: bool
+
+
+class _BlockFits:
+    """Every fit of the target columns ``sl``, in order: the trial mean, then each draw's halves
+    A and B, keeping only per-column correlations. Fits that share a source (forward: all) run
+    as one product; single fits write into arrays reused across draws, and a derived B half
+    (:func:`_derived_halves`) takes its training statistics as ``2·C_mean − C_A``."""
+
+    def __init__(self, job: _Job, sl: slice):
+        self.job, self.sl, self.w = job, sl, sl.stop - sl.start
+        self.order = job.plans[0].order
+        self.tp: dict[int, list] = {}
+        self.free: dict[type, list] = {}  # prediction arrays (n, w) of single fits, by dtype
+        self.C = None  # (fit, array): the primal form's training statistics of one fit
+        self.C0x2 = None  # 2·C of the trial-mean fit, when B halves are derived
+
+    def target(self, v) -> list:
+        """``[Ỹ (compute dtype), Ỹ (float64), column means, train stats or None]`` of fit ``v``'s
+        target: fold order, centred."""
+        key = id(self.job.targets[v])
+        if key not in self.tp:
+            y = self.job.targets[v][self.order, self.sl]
+            mean = y.mean(axis=0, dtype=np.float64)
+            y64 = y - mean
+            self.tp[key] = [np.asarray(y64, self.job.dtype), y64, mean, None]
+        return self.tp[key]
+
+    def as_plan_dtype(self, v, dtype):
+        """Fit ``v``'s target as :meth:`target` gives it in ``dtype`` (float64 kept when a plan
+        switched to it)."""
+        entry = self.target(v)
+        return entry[1] if dtype == np.float64 else entry[0]
+
+    def fit(self, v) -> dict:
+        """Out-of-fold predictions of fit ``v`` and of the later fits of its source:
+        index → ``(array, dtype, owned)``."""
+        job, plan = self.job, self.job.plans[v]
+        xp, exact = plan.xp, job.grid and job.dtype != np.float64
+        vs = [u for u in job.groups[id(job.sources[v])] if u >= v]
+        if len(vs) > 1:  # one source for many fits: their targets side by side
+            Y = xp.asarray(np.hstack([self.as_plan_dtype(u, plan.dtype) for u in vs]), plan.dtype)
+            Y64 = None
+            if exact:
+                Y64 = xp.asarray(np.hstack([self.target(u)[1] for u in vs]), np.float64)
+            P = plan.predict(Y, Y64=Y64)[0]
+            w = self.w
+            return {u: (P[:, i * w : (i + 1) * w], plan.dtype, False) for i, u in enumerate(vs)}
+        entry = self.target(v)
+        Y = xp.asarray(self.as_plan_dtype(v, plan.dtype), plan.dtype)
+        C = None
+        if plan.has_first_pass:
+            fit_c, buf = self.C or (None, None)
+            if buf is not None and buf.dtype != Y.dtype:
+                buf = None
+            if v in job.derived and fit_c == v - 1 and self.C0x2 is not None and buf is not None:
+                C = xp.rsub_(self.C0x2, buf)  # B half: 2·C_mean − C_A, by linearity
+            else:
+                C = plan.complements(plan.first_pass(Y, out=buf))
+            self.C = (v, C)
+        Y64 = xp.asarray(entry[1], np.float64) if job.grid else None
+        if job.grid and entry[3] is None:
+            entry[3] = plan.train_stats(Y64)
+        pool = self.free.setdefault(plan.dtype, [])
+        out = pool.pop() if pool else None
+        P = plan.predict(Y, C, stats=entry[3], Y64=Y64 if exact else None, out=out)[0]
+        if v == 0 and job.derived and C is not None:
+            C *= 2
+            self.C0x2, self.C = C, None
+        return {v: (P, plan.dtype, True)}
+
+    def run(self):
+        """``r (w,)``, ``raw ρ_pred (n_draws, w)`` and the trial-mean predictions or None."""
+        job = self.job
+        xp = job.plans[0].xp
+        raw = np.empty(((len(job.sources) - 1) // 2, self.w))
+        preds: dict = {}
+        r = pred0 = None
+        for v in range(len(job.sources)):
+            if v not in preds:
+                preds.update(self.fit(v))
+            if v == 0:
+                done = [preds.pop(0)]
+                p0, dt, _ = done[0]
+                r = _pearson(xp, dt, p0, xp.asarray(self.as_plan_dtype(0, dt), dt))
+                if job.keep:
+                    pred0 = np.empty((self.order.size, self.w))
+                    pred0[self.order] = xp.to_numpy(p0) + self.target(0)[2]
+            elif v % 2 == 0:
+                done = [preds.pop(v - 1), preds.pop(v)]
+                (pa, da, _), (pb, db, _) = done
+                if da != db:  # one half switched to float64 (ill-conditioned in float32)
+                    pa, pb, da = xp.asarray(pa, np.float64), xp.asarray(pb, np.float64), np.float64
+                raw[v // 2 - 1] = _pearson(xp, da, pa, pb)
+            else:
+                done = []
+            for arr, dt, owned in done:
+                if owned:
+                    self.free.setdefault(dt, []).append(arr)
+        return r, raw, pred0
+
+
 def _derived_halves(sources, targets, plans) -> set[int]:
-    """Indices ``v`` of B halves whose fits can reuse the first passes of the trial mean and of
-    their A half (:meth:`~neuroalign.solvers.oof.FoldPlan.first_pass`): the target is shared by
+    """Indices ``v`` of B halves whose fits can take their training statistics from those of the
+    trial mean and of their A half (:meth:`~neuroalign.solvers.oof.FoldPlan.complements`, linear
+    in the predictors: ``C_B = 2·C_mean − C_A``): the target is shared by
     every fit (a deterministic target, as in reverse predictivity) and ``B = 2·mean − A`` to
     rounding, which holds when every cell's valid repeats split evenly (no NaN, even count).
     Saves a quarter of the reverse-direction arithmetic."""

@@ -15,8 +15,9 @@ and ``1`` a column of ones, a fold's training statistics come from totals minus 
 - dual form (``p > n``), or ``n ≤ 2 (p+1)``, one α: one ``(n, n)`` operator ``L`` (zero diagonal
   blocks) with ``pred = L Ỹ``;
 - a grid of α: the spectral coordinates ``B_f = Ũ_fᵀ Ỹ_train`` (``P̃_fᵀ C̃_f`` in the primal form),
-  the training sums of squares from totals, α per target from
+  the training sums of squares from totals (accumulated in float64), α per target from
   :meth:`~neuroalign.solvers.ridge.Design.select`, then ``pred_f = Q_f (B_f / (λ + α)) + ȳ_tr``.
+  In float32, a target whose two best α nearly tie is re-decided from float64 products.
 
 Operators are formed in float64 and rounded once to the compute dtype.
 """
@@ -24,6 +25,8 @@ Operators are formed in float64 and rounded once to the compute dtype.
 from __future__ import annotations
 
 import numpy as np
+
+from neuroalign.solvers.selection import choose, near_ties
 
 __all__ = ["FoldPlan"]
 
@@ -78,7 +81,7 @@ class FoldPlan:
             s, e = self.bounds[f], self.bounds[f + 1]
             x_te = design.Xc64[xp.index(self.order[s:e])]
             ones = xp.asarray(np.ones((e - s, 1)), _F64)
-            op = dict(XtT=self._c(_hstack(xp, [x_te, ones]).T), n_tr=n_tr, lam=lam)
+            op = dict(XtT=self._c(_hstack(xp, [x_te, ones]).T), n_tr=n_tr, lam=lam, x_bar=x_bar)
             if fixed:
                 M = (b.Q / (lam + float(alphas[0]))[None, :]) @ b.P.T  # (n_test, p)
                 op["Mt"] = self._c(_hstack(xp, [M, 1.0 / n_tr - (M @ x_bar)[:, None]]))
@@ -117,69 +120,137 @@ class FoldPlan:
             L[s:e][:, xp.index(self.pos[b.train])] = op
         return self._c(L)
 
-    def targets(self, Y):
-        """``Y (n, t)`` (design row order) → targets in fold order, centred, compute dtype, and
-        the column means ``(t,)`` float64 that were removed."""
+    def targets(self, Y, dtype=None):
+        """``Y (n, t)`` (design row order) → targets in fold order, centred, in ``dtype`` (default:
+        the compute dtype), and the column means ``(t,)`` float64 that were removed."""
         y_mean = Y.mean(axis=0, dtype=_F64)
         Yp = np.asarray(Y)[self.order] - y_mean
-        return self.xp.asarray(Yp, self.dtype), y_mean
+        return self.xp.asarray(Yp, dtype or self.dtype), y_mean
 
     @property
     def has_first_pass(self) -> bool:
         """True when :meth:`predict` starts from :meth:`first_pass` (primal form, no dense L)."""
         return not self.dense and not self.design.dual
 
-    def first_pass(self, Yp):
-        """``W (n_folds, p+1, t)``: each fold's ``X̃_fᵀ Ỹ_f`` (primal form), linear in the design's
-        predictors, so a design ``2·X₁ − X₂`` has ``W = 2·W₁ − W₂`` (see :meth:`predict`)."""
+    def first_pass(self, Yp, out=None):
+        """``W (n_folds, p+1, t)``: each fold's ``X̃_fᵀ Ỹ_f`` (primal form), written into ``out``
+        when given. Linear in the design's predictors, as are :meth:`complements`."""
         xp, b_ = self.xp, self.bounds
-        W = xp.empty((len(self.folds), self.design.p + 1, Yp.shape[1]), self.dtype)
+        shape = (len(self.folds), self.design.p + 1, Yp.shape[1])
+        W = xp.empty(shape, self.dtype) if out is None else out
         for f, op in enumerate(self.folds_ops):
             xp.matmul(op["XtT"], Yp[b_[f] : b_[f + 1]], W[f])
         return W
 
-    def predict(self, Yp, W=None):
+    def complements(self, W):
+        """``C (n_folds, p+1, t)``, each fold's training statistics ``X̃_trainᵀ Ỹ_train = Σ W −
+        W_f``, in place of ``W``. Linear in the predictors: for a design ``2·X₁ − X₂`` they are
+        ``2·C₁ − C₂``, which is how a split half's B half reuses its A half."""
+        G = W.sum(0)
+        for f in range(W.shape[0]):
+            self.xp.rsub_(G, W[f])
+        return W
+
+    def train_stats(self, Y64):
+        """Training-row means and centred sums of squares (two lists of ``n_folds`` float64 ``(t,)``),
+        of targets ``Y64 (n, t)`` in fold order, accumulated in float64 (float32 sums would
+        decide near-tied penalties by rounding). The same for every plan on these folds."""
+        xp, b_ = self.xp, self.bounds
+        Y64 = xp.asarray(Y64, _F64)
+        tot, sq = Y64.sum(0), xp.coldot(Y64, Y64)
+        means, ss = [], []
+        for f in range(len(self.folds)):
+            y = Y64[b_[f] : b_[f + 1]]
+            n_tr = self.design.n - y.shape[0]
+            mean = (tot - y.sum(0)) / n_tr
+            means.append(mean)
+            ss.append(sq - xp.coldot(y, y) - n_tr * mean**2)
+        return means, ss
+
+    def predict(self, Yp, C=None, *, stats=None, Y64=None, out=None):
         """Out-of-fold predictions ``(n, t)`` (compute dtype, fold order) of targets ``Yp (n, t)``
         given in fold order, and the α chosen per fold and target ``(n_folds, t)``.
 
-        ``W``: this plan's :meth:`first_pass` of ``Yp`` when already known (it is overwritten)."""
+        ``C``: this plan's :meth:`complements` for ``Yp`` when already known (primal form);
+        ``stats``: :meth:`train_stats` of the targets when already known (an α grid);
+        ``Y64``: the targets in float64 when computing in float32 (an α grid: exact training
+        sums and near ties re-decided exactly; default ``Yp`` upcast); ``out``: the result array.
+        """
         xp = self.xp
         t = Yp.shape[1]
         chosen = np.empty((len(self.folds), t))
         if self.dense:
             chosen[:] = self.alphas[0]
-            return self.L @ Yp, chosen
-        out = xp.empty((self.design.n, t), self.dtype)
+            return (self.L @ Yp if out is None else xp.matmul(self.L, Yp, out)), chosen
+        out = xp.empty((self.design.n, t), self.dtype) if out is None else out
         b_ = self.bounds
-        if self.design.dual:
-            sums, sq = Yp.sum(0), xp.coldot(Yp, Yp)
-        else:
-            W = self.first_pass(Yp) if W is None else W
-            G = W.sum(0)
-            if self.alphas.size > 1:
-                sq = xp.coldot(Yp, Yp)
+        if not self.design.dual and C is None:
+            C = self.complements(self.first_pass(Yp))
+        if self.alphas.size == 1:  # primal form, one α
+            chosen[:] = self.alphas[0]
+            for f, op in enumerate(self.folds_ops):
+                xp.matmul(op["Mt"], C[f], out[b_[f] : b_[f + 1]])
+            return out, chosen
+        if Y64 is None:
+            Y64 = Yp
+        means, ss = self.train_stats(Y64) if stats is None else stats
+        Y_rows = None if self.cv == "gcv" else self._design_rows(Yp)
+        near = {}  # fold → (columns with nearly tied α, error table), in float32
         for f, op in enumerate(self.folds_ops):
-            s, e = b_[f], b_[f + 1]
-            if self.design.dual:
-                B = op["Ut"] @ Yp
-                s_tr = xp.asarray(sums - Yp[s:e].sum(0), _F64)
-            else:
-                C = xp.rsub_(G, W[f])  # X̃_trainᵀ Ỹ_train (p+1, t)
-                if self.alphas.size == 1:
-                    chosen[f] = self.alphas[0]
-                    xp.matmul(op["Mt"], C, out[s:e])
-                    continue
-                B = op["PtT"] @ C
-                s_tr = xp.asarray(C[-1], _F64)
-            y_tr = s_tr / op["n_tr"]
-            yc_sq = xp.asarray(sq - xp.coldot(Yp[s:e], Yp[s:e]), _F64) - op["n_tr"] * y_tr**2
-            Y_rows = None if self.cv == "gcv" else self._design_rows(Yp)
-            chosen[f], _ = self.design.select(
-                self.bases[f], B, Y_rows, self.alphas, self.cv, self.per_target, yc_sq
-            )
-            scale = 1.0 / (op["lam"][:, None] + xp.asarray(chosen[f], _F64)[None, :])
-            out[s:e] = op["Q"] @ (B * self._c(scale)) + self._c(y_tr)
+            B = op["Ut"] @ Yp if self.design.dual else op["PtT"] @ C[f]
+            errors = self.design.alpha_errors(self.bases[f], B, Y_rows, self.alphas, self.cv, ss[f])
+            if self.dtype != _F64:
+                cols = near_ties(errors, self.per_target)
+                if cols.size:
+                    near[f] = (cols, errors)
+            chosen[f] = choose(errors, self.alphas, self.per_target)
+            self._predict_fold(f, B, chosen[f], means[f], out, slice(None))
+        if near:
+            self._settle(near, Yp, C, Y64, ss, means, chosen, out)
         return out, chosen
+
+    def _predict_fold(self, f, B, alpha, mean, out, cols):
+        """``out[fold f rows, cols] = Q_f (B / (λ + α)) + ȳ_train`` for coordinates ``B``."""
+        op, xp = self.folds_ops[f], self.xp
+        scale = 1.0 / (op["lam"][:, None] + xp.asarray(alpha, _F64)[None, :])
+        rows = slice(self.bounds[f], self.bounds[f + 1])
+        pred = op["Q"] @ (B * self._c(scale)) + self._c(mean)
+        if isinstance(cols, slice):
+            out[rows] = pred
+        else:
+            out[rows, cols] = pred
+
+    def _settle(self, near, Yp, C, Y64, ss, means, chosen, out):
+        """Re-decide the nearly tied α of ``near`` (fold → (columns, error table)) from float64
+        products, and predict again the few columns whose choice changes. One pass over the
+        design serves every fold."""
+        xp, d = self.xp, self.design
+        union = np.unique(np.concatenate([cols for cols, _ in near.values()]))
+        y = xp.asarray(Y64[:, xp.index(union)], _F64)[xp.index(self.pos)]  # design row order
+        Z = None if d.dual else d.Xc64.T @ y  # (p, m)
+        total = y.sum(0)
+        for f, (cols, errors) in near.items():
+            b, op = self.bases[f], self.folds_ops[f]
+            j = xp.index(np.searchsorted(union, cols))
+            yf = y[:, j]
+            tr, te = xp.index(b.train), xp.index(b.test)
+            s_y = total[j] - yf[te].sum(0)  # training sums
+            if d.dual:  # Ũᵀ ỹ with Ũ = U − 1ūᵀ
+                B = b.U.T @ yf[tr] - b.U.mean(0)[:, None] * s_y[None, :]
+            else:  # Pᵀ (X_trᵀ y_tr − x̄_tr 1ᵀy_tr)
+                x_te = d.Xc64[te]
+                B = b.P.T @ (Z[:, j] - x_te.T @ yf[te] - op["x_bar"][:, None] * s_y[None, :])
+            rows = None if self.cv == "gcv" else yf
+            errors[:, cols] = d.alpha_errors(
+                b, B, rows, self.alphas, self.cv, ss[f][xp.index(cols)], dtype=_F64
+            )
+            new = choose(errors, self.alphas, self.per_target)
+            changed = np.flatnonzero(new != chosen[f])
+            chosen[f] = new
+            if changed.size:
+                k = xp.index(changed)
+                B = op["Ut"] @ Yp[:, k] if d.dual else op["PtT"] @ C[f][:, k]
+                self._predict_fold(f, B, new[changed], means[f][k], out, k)
 
     def _design_rows(self, Yp):
         """The targets back in design row order (inner cross-validation needs them)."""

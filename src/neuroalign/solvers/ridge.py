@@ -5,9 +5,15 @@ For a training set with centred features ``Xc`` the centred Gram ``Kc = Xc Xcᵀ
 
 - coordinates of the centred targets ``B = Uᵀ Yc``  ``(k, n_targets)``;
 - held-out predictions ``ȳ + Q (B / (λ + α))`` with ``Q = Kc(test, train) U``  ``(n_test, k)``;
-- generalised cross-validation ``GCV(α) = RSS / n / (1 − df/n)²`` with
-  ``RSS = ‖Yc‖² − Σ (2f − f²) B²``, ``f = λ / (λ + α)``, ``df = 1 + Σ f`` (intercept counted);
-- exact leave-one-out errors ``(Yc − U (f·B)) / (1 − 1/n − (U²) f)`` (scikit-learn's ``RidgeCV``);
+- generalised cross-validation ``GCV(α) = RSS / n / (1 − df/n)²`` with ``f = λ / (λ + α)``,
+  ``df = 1 + Σ f`` (intercept counted), written without cancellation as
+  ``RSS = R⊥ + Σ (1 − f)² B²`` and ``1 − df/n = (m + Σ (1 − f)) / n``, where ``m = n − 1 − k``
+  counts the centred directions outside the basis and ``R⊥ = ‖Yc‖² − Σ B²`` their part of the
+  targets (exactly 0 when ``m = 0``, as in the dual form). The textbook form
+  ``‖Yc‖² − Σ (2f − f²) B²`` loses every digit when ridge nearly interpolates (small α, ``p > n``):
+  in float32 it picked α = 0.01 for most targets where float64 picked 1,000;
+- exact leave-one-out errors ``(Yc − U (f·B)) / (1 − 1/n − (U²) f)`` (scikit-learn's ``RidgeCV``),
+  formed the same way: ``(R⊥ + U ((1 − f) B)) / (h⊥ + U² (1 − f))``;
 - k-fold errors from the bases of the inner training sets (contiguous folds, as ``KFold(k)``).
 
 The dual form eigendecomposes the ``(n_train, n_train)`` Gram, sliced from one global Gram
@@ -30,6 +36,7 @@ import numpy as np
 from neuroalign.errors import ConfigError
 from neuroalign.solvers.backend import get_backend
 from neuroalign.solvers.oof import FoldPlan
+from neuroalign.solvers.selection import choose, near_ties
 
 __all__ = ["Design", "FoldBasis", "PrecisionWarning", "check_alphas", "check_cv", "fit_full"]
 
@@ -113,6 +120,7 @@ class Design:
             self.K = self._gram()
         else:
             self.Xc64 = self.xp.asarray(np.asarray(self.X, dtype=_F64) - self.x_mean, _F64)
+            self._scatter = self.Xc64.T @ self.Xc64  # (p, p): training scatter = this − test part
 
     def _gram(self):
         """Centred Gram ``(n, n)`` float64, accumulated over feature blocks in the compute dtype.
@@ -205,14 +213,19 @@ class Design:
     def _primal_basis(self, train, test):
         xp = self.xp
         tr, te = xp.index(train), xp.index(test)
-        x_tr = self.Xc64[tr]
-        m = x_tr.mean(0)
-        x_tr = x_tr - m
-        lam, V = xp.eigh(x_tr.T @ x_tr)
+        x_te = self.Xc64[te]
+        if train.size + test.size == self.n:  # a complement: the whole scatter minus the test rows
+            m = (self.Xc64.sum(0) - x_te.sum(0)) / train.size
+            scatter = self._scatter - x_te.T @ x_te - train.size * (m[:, None] * m[None, :])
+        else:
+            x_tr = self.Xc64[tr]
+            m = x_tr.mean(0)
+            scatter = (x_tr - m).T @ (x_tr - m)
+        lam, V = xp.eigh(scatter)
         keep = self._keep(lam)
         lam, V = lam[keep], V[:, keep]
         P = V / xp.sqrt(lam)[None, :]
-        Q = (self.Xc64[te] - m) @ (V * xp.sqrt(lam)[None, :])
+        Q = (x_te - m) @ (V * xp.sqrt(lam)[None, :])
         # U = x_tr @ P is formed on demand (leave-one-out, k-fold, full fits) by `left`
         return FoldBasis(train, test, lam, None, Q, P, 0.0)
 
@@ -247,74 +260,99 @@ class Design:
         return True
 
     # ------------------------------------------------------------ selection
-    def alpha_errors(self, b: FoldBasis, B, Y, alphas, cv, yc_sq=None) -> np.ndarray:
+    def alpha_errors(self, b: FoldBasis, B, Y, alphas, cv, yc_sq=None, dtype=None) -> np.ndarray:
         """Cross-validation error of every α for every target, ``(n_alphas, n_targets)`` float64.
 
         ``B = Uᵀ Yc (k, n_targets)``; ``Y (n, n_targets)`` the targets of every design row;
-        ``yc_sq (n_targets,)`` the training rows' centred sum of squares when already known.
+        ``yc_sq (n_targets,)`` the training rows' centred sum of squares when already known;
+        ``dtype``: precision of the products with the targets (leave-one-out, k-fold; default the
+        compute dtype).
         """
         xp = self.xp
+        dtype = dtype or self.dtype
         n_tr = b.train.size
-        lam = b.lam
+        lam = xp.to_numpy(b.lam).astype(_F64)
         B64 = xp.asarray(B, _F64)
+        # centred training directions outside the basis; 0 when U spans them all (dual form)
+        free = max(n_tr - 1 - lam.size, 0)
+        al = np.asarray(alphas, _F64)[:, None]
+        shrink = al / (lam[None, :] + al)  # 1 − f = α / (λ + α), (n_alphas, k)
         if cv == "gcv":
             if yc_sq is None:
                 y_tr = xp.asarray(Y[xp.index(b.train)], _F64)
                 yc_sq = ((y_tr - y_tr.mean(0)) ** 2).sum(0)
-            f = lam[None, :] / (lam[None, :] + xp.asarray(alphas, _F64)[:, None])  # (n_alphas, k)
-            rss = xp.to_numpy(yc_sq[None, :] - (2 * f - f**2) @ B64**2)
-            df = 1.0 + xp.to_numpy(f.sum(1))
-            return rss / n_tr / ((1.0 - df / n_tr) ** 2)[:, None]
+            B2 = B64**2
+            r_perp = 0.0
+            if free:
+                r_perp = np.maximum(xp.to_numpy(xp.asarray(yc_sq, _F64) - B2.sum(0)), 0.0)
+            rss = xp.to_numpy(xp.asarray(shrink**2, _F64) @ B2) + r_perp
+            resid = (free + shrink.sum(1)) / n_tr  # 1 − df/n with df = 1 + Σ f
+            return rss / n_tr / (resid**2)[:, None]
         if cv == "loo":
             y_tr = Y[xp.index(b.train)]
-            yc = y_tr - y_tr.mean(0)
-            U = self.left(b)
+            U = self.left(b, dtype)
             U2 = xp.asarray(U, _F64) ** 2
+            res_perp, h_perp = 0.0, 0.0
+            if free:  # the part of the targets and of the leverage outside the basis
+                yc = y_tr - y_tr.mean(0)
+                res_perp = xp.asarray(yc - U @ xp.asarray(B64, dtype), _F64)
+                h_perp = 1.0 - 1.0 / n_tr - U2.sum(1)
             out = []
-            for a in alphas:
-                f = lam / (lam + a)
-                d = 1.0 - 1.0 / n_tr - U2 @ f
-                res = yc - U @ xp.asarray(f[:, None] * B64, self.dtype)
-                out.append(xp.to_numpy(((xp.asarray(res, _F64) / d[:, None]) ** 2).mean(0)))
+            for g in xp.asarray(shrink, _F64):
+                d = U2 @ g + h_perp
+                res = xp.asarray(U @ xp.asarray(g[:, None] * B64, dtype), _F64) + res_perp
+                out.append(xp.to_numpy(((res / d[:, None]) ** 2).mean(0)))
             return np.array(out)
         errs = 0.0
         for test in np.array_split(np.arange(n_tr), cv):
             inner = self.basis(np.delete(b.train, test), b.train[test], float(alphas.min()))
             y_te = xp.asarray(Y[xp.index(inner.test)], _F64)
-            Bi, y_mean = self.coords(inner, Y)
+            Bi, y_mean = self.coords(inner, Y, dtype)
             errs = errs + np.array(
                 [
-                    xp.to_numpy(((y_te - self.predict(inner, Bi, y_mean, a)) ** 2).mean(0))
+                    xp.to_numpy(((y_te - self.predict(inner, Bi, y_mean, a, dtype)) ** 2).mean(0))
                     for a in alphas
                 ]
             )
         return errs / cv
 
-    def coords(self, b: FoldBasis, Y):
-        """``B = Uᵀ (Y_train − ȳ_train)`` ``(k, n_targets)`` and ``ȳ_train (n_targets,)``."""
+    def coords(self, b: FoldBasis, Y, dtype=None):
+        """``B = Uᵀ (Y_train − ȳ_train)`` ``(k, n_targets)`` and ``ȳ_train (n_targets,)``, the
+        product in ``dtype`` (default: the compute dtype)."""
         y_tr = Y[self.xp.index(b.train)]
         y_mean = y_tr.mean(0)
-        return self.left(b).T @ (y_tr - y_mean), y_mean
+        return self.left(b, dtype).T @ (y_tr - y_mean), y_mean
 
-    def predict(self, b: FoldBasis, B, y_mean, alpha):
-        """Test-row predictions ``(n_test, n_targets)`` float64 for ``alpha`` (scalar or per target)."""
+    def predict(self, b: FoldBasis, B, y_mean, alpha, dtype=None):
+        """Test-row predictions ``(n_test, n_targets)`` float64 for ``alpha`` (scalar or per
+        target), the product in ``dtype`` (default: the compute dtype)."""
         xp = self.xp
+        dtype = dtype or self.dtype
         lam = xp.asarray(b.lam, _F64)
         alpha = xp.asarray(np.broadcast_to(alpha, (B.shape[1],)), _F64)
-        scale = xp.asarray(1.0 / (lam[:, None] + alpha[None, :]), self.dtype)
-        return xp.asarray(xp.asarray(b.Q, self.dtype) @ (B * scale), _F64) + xp.asarray(
-            y_mean, _F64
+        scale = xp.asarray(1.0 / (lam[:, None] + alpha[None, :]), dtype)
+        return xp.asarray(xp.asarray(b.Q, dtype) @ (xp.asarray(B, dtype) * scale), _F64) + (
+            xp.asarray(y_mean, _F64)
         )
 
-    def select(self, b: FoldBasis, B, Y, alphas, cv, per_target: bool, yc_sq=None):
-        """Chosen α per target ``(n_targets,)`` and the error table ``(n_alphas, n_targets)``."""
+    def select(self, b: FoldBasis, B, Y, alphas, cv, per_target: bool, yc_sq=None, exact=None):
+        """Chosen α per target ``(n_targets,)`` and the error table ``(n_alphas, n_targets)``.
+
+        ``exact``: in float32, a function ``cols → (B, Y, yc_sq)`` giving the same statistics
+        for the targets ``cols`` from float64 products; targets whose two best α are within
+        :data:`~neuroalign.solvers.selection.FLOAT32_TIE` of each other are then re-decided from those (a near tie that
+        float32 rounding could flip).
+        """
         n_t = B.shape[1]
         if alphas.size == 1:
             return np.full(n_t, alphas[0]), None
         errors = self.alpha_errors(b, B, Y, alphas, cv, yc_sq)
-        if per_target:
-            return alphas[np.argmin(errors, axis=0)], errors
-        return np.full(n_t, alphas[np.argmin(errors.mean(axis=1))]), errors
+        if exact is not None and self.dtype != _F64:
+            cols = near_ties(errors, per_target)
+            if cols.size:
+                B64, Y64, yc_sq64 = exact(cols)
+                errors[:, cols] = self.alpha_errors(b, B64, Y64, alphas, cv, yc_sq64, dtype=_F64)
+        return choose(errors, alphas, per_target), errors
 
     # ------------------------------------------------------- cross-validation
     def cross_val_predict(self, Y, folds, alphas, cv, per_target=True):
@@ -327,7 +365,8 @@ class Design:
         with self.xp.serial():
             plan = FoldPlan(self, folds, alphas, cv, per_target)
             Yp, y_mean = plan.targets(Y)
-            pred, chosen = plan.predict(Yp)
+            Y64 = None if plan.dtype == _F64 else plan.targets(Y, _F64)[0]
+            pred, chosen = plan.predict(Yp, Y64=Y64)
         out = np.empty((self.n, Yp.shape[1]), dtype=_F64)
         out[plan.order] = self.xp.to_numpy(self.xp.asarray(pred, _F64)) + y_mean
         return out, chosen
@@ -342,7 +381,13 @@ def fit_full(design: Design, Y, alphas, cv, per_target=True):
         return fit_full(design, Y, alphas, cv, per_target)
     Yd = xp.asarray(Y, design.dtype)
     B, y_mean = design.coords(b, Yd)
-    alpha, errors = design.select(b, B, Yd, alphas, cv, per_target)
+
+    def exact(cols):
+        y = xp.asarray(np.asarray(Y, _F64)[:, cols], _F64)
+        B64, mean = design.coords(b, y, _F64)
+        return B64, y, ((y - mean) ** 2).sum(0)
+
+    alpha, errors = design.select(b, B, Yd, alphas, cv, per_target, exact=exact)
     lam = xp.asarray(b.lam, _F64)
     scale = 1.0 / (lam[:, None] + xp.asarray(alpha, _F64)[None, :])
     if design.dual:
