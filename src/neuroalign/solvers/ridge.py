@@ -23,7 +23,11 @@ compute dtype; only the large products (Gram, products with the targets) run in 
 (float32 or float64) on the chosen backend. float32 is used when its error bound
 ``eps32 · (λ_max + α) / (λ_min + α)`` (relative error of the solve from float32-rounded products)
 is at most :data:`FLOAT32_TOLERANCE`; otherwise the design switches to float64 and says so.
-Out-of-fold predictions go through :class:`~neuroalign.solvers.oof.FoldPlan`.
+In float32 the sums of squares behind the α choice are accumulated in float64, and targets whose
+two best α nearly tie (:func:`~neuroalign.solvers.selection.near_ties`) are re-decided from
+float64 products, so float32 chooses the α float64 chooses. The primal form's per-fold scatter
+is the whole design's minus the test rows'. Out-of-fold predictions go through
+:class:`~neuroalign.solvers.oof.FoldPlan`.
 """
 
 from __future__ import annotations
