@@ -168,6 +168,19 @@ def test_float32_with_an_alpha_grid_within_a_tenth_of_a_point():
         assert np.nanmax(np.abs(a.ev - b.ev)) < 0.1
 
 
+def test_pearson_of_a_constant_column_is_nan():
+    from neuroalign.metrics.predictivity import _pearson
+    from neuroalign.solvers.backend import NumpyBackend
+
+    rng = np.random.default_rng(0)
+    for dt in (np.float32, np.float64):
+        b = rng.normal(size=(48, 3)).astype(dt)
+        a = np.c_[np.full((48, 2), 0.1), rng.normal(size=48)].astype(dt)
+        r = _pearson(NumpyBackend(), dt, a, b)
+        assert np.isnan(r[:2]).all()
+        np.testing.assert_allclose(r[2], pearsonr(a[:, 2], b[:, 2])[0], rtol=1e-5)
+
+
 def test_neural_data_input_and_block_streaming():
     neural, features = _population(p=25)
     units = pd.DataFrame(

@@ -211,7 +211,8 @@ def _pearson(xp, dtype, a, b) -> np.ndarray:
     va, vb = aa - sa * sa / n, bb - sb * sb / n
     va[va <= tol * aa] = 0.0
     vb[vb <= tol * bb] = 0.0
-    return (ab - sa * sb / n) / np.sqrt(va * vb)
+    den = np.sqrt(va * vb)
+    return np.divide(ab - sa * sb / n, den, out=np.full(den.shape, np.nan), where=den > 0)
 
 
 def _ridge_scores(transform, folds, dtype, sources, targets, block, keep_predictions):

@@ -200,7 +200,8 @@ class FoldPlan:
             B = op["Ut"] @ Yp if self.design.dual else op["PtT"] @ C[f]
             errors = self.design.alpha_errors(self.bases[f], B, Y_rows, self.alphas, self.cv, ss[f])
             if self.dtype != _F64:
-                cols = near_ties(errors, self.per_target)
+                amp = self.design.cancellation(self.bases[f], B, Y_rows, ss[f])
+                cols = near_ties(errors, self.per_target, amp)
                 if cols.size:
                     near[f] = (cols, errors)
             chosen[f] = choose(errors, self.alphas, self.per_target)

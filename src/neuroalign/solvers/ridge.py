@@ -218,7 +218,9 @@ class Design:
         xp = self.xp
         tr, te = xp.index(train), xp.index(test)
         x_te = self.Xc64[te]
-        if train.size + test.size == self.n:  # a complement: the whole scatter minus the test rows
+        covered = np.zeros(self.n, bool)
+        covered[train] = covered[test] = True
+        if covered.all() and train.size + test.size == self.n:  # whole scatter minus test rows
             m = (self.Xc64.sum(0) - x_te.sum(0)) / train.size
             scatter = self._scatter - x_te.T @ x_te - train.size * (m[:, None] * m[None, :])
         else:
@@ -339,6 +341,20 @@ class Design:
             xp.asarray(y_mean, _F64)
         )
 
+    def cancellation(self, b: FoldBasis, B, Y, yc_sq=None) -> np.ndarray:
+        """``(n_targets,)``: ``Σ B² / R⊥``, the factor by which forming ``R⊥ = ‖Yc‖² − Σ B²``
+        (the targets' part outside the basis, see :meth:`alpha_errors`) magnifies the rounding of
+        ``B``; 0 where the basis spans every centred direction (``R⊥ = 0`` exactly)."""
+        xp = self.xp
+        if b.train.size - 1 - int(np.size(xp.to_numpy(b.lam))) <= 0:
+            return np.zeros(B.shape[1])
+        if yc_sq is None:
+            y_tr = xp.asarray(Y[xp.index(b.train)], _F64)
+            yc_sq = ((y_tr - y_tr.mean(0)) ** 2).sum(0)
+        b_sq = xp.to_numpy((xp.asarray(B, _F64) ** 2).sum(0))
+        r_perp = xp.to_numpy(xp.asarray(yc_sq, _F64)) - b_sq
+        return b_sq / np.maximum(r_perp, np.finfo(_F64).tiny)
+
     def select(self, b: FoldBasis, B, Y, alphas, cv, per_target: bool, yc_sq=None, exact=None):
         """Chosen α per target ``(n_targets,)`` and the error table ``(n_alphas, n_targets)``.
 
@@ -352,7 +368,7 @@ class Design:
             return np.full(n_t, alphas[0]), None
         errors = self.alpha_errors(b, B, Y, alphas, cv, yc_sq)
         if exact is not None and self.dtype != _F64:
-            cols = near_ties(errors, per_target)
+            cols = near_ties(errors, per_target, self.cancellation(b, B, Y, yc_sq))
             if cols.size:
                 B64, Y64, yc_sq64 = exact(cols)
                 errors[:, cols] = self.alpha_errors(b, B64, Y64, alphas, cv, yc_sq64, dtype=_F64)
