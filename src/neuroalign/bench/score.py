@@ -38,6 +38,7 @@ import pandas as pd
 from neuroalign._jsonio import JsonResult, frame, jsonable, load_json, package_version
 from neuroalign.bench.benchmarks import Benchmark, get
 from neuroalign.errors import ConfigError, DataError
+from neuroalign.reliability import columnwise_pearson
 
 __all__ = [
     "FRAME_COLUMNS",
@@ -427,18 +428,10 @@ def _score_predictivity(bm, feats, params, seed, rec):
             y = rec.mean()
             for d, src, tgt, ids in (("forward", x, y, rec.unit_ids), ("reverse", y, xr, cols)):
                 pred = cross_val_predict(tr, src, tgt, params["n_folds"], seed)
-                r = _pearson_cols(pred, tgt)
+                r = columnwise_pearson(pred, tgt)
                 rows.append(_row(layer, d, ev=None, r=r, rho_t=None, rho_p=None, valid=np.isfinite(r), rng=rng, **extra))  # fmt: skip
                 units.append(_unit_rows(layer, d, ids, r=r, valid=np.isfinite(r)))
     return rows, units, {}
-
-
-def _pearson_cols(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    a = a - a.mean(axis=0)
-    b = b - b.mean(axis=0)
-    den = np.sqrt((a**2).sum(axis=0) * (b**2).sum(axis=0))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, (a * b).sum(axis=0) / den, np.nan)
 
 
 def _synthetic_population(params, n_areas=1):

@@ -26,6 +26,7 @@ from neuroalign.data.stimuli import StimulusSet
 from neuroalign.errors import ConfigError, DataError
 from neuroalign.models.extract import get_module
 from neuroalign.models.preprocess import Preprocessing
+from neuroalign.reliability import columnwise_pearson
 from neuroalign.twin.base import Twin
 from neuroalign.twin.images import _grey, _resize
 
@@ -349,14 +350,6 @@ def _features(feats: LayerFeatures, x: np.ndarray, batch_size: int, progress) ->
     return torch.cat(outs)
 
 
-def _pearson_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    a = a - a.mean(0)
-    b = b - b.mean(0)
-    den = np.sqrt((a * a).sum(0) * (b * b).sum(0))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, (a * b).sum(0) / np.where(den > 0, den, 1), np.nan)
-
-
 def fit_model_twin(
     model,
     layer: str,
@@ -437,7 +430,7 @@ def fit_model_twin(
     )
     with torch.no_grad():
         pred = twin.readout(fmap[test]).double().numpy()
-    twin.correlations = _pearson_columns(pred, y[test])
+    twin.correlations = columnwise_pearson(pred, y[test])
     twin.train_index, twin.test_index = train, test
     return twin
 
