@@ -285,8 +285,7 @@ class Design:
         shrink = al / (lam[None, :] + al)  # 1 − f = α / (λ + α), (n_alphas, k)
         if cv == "gcv":
             if yc_sq is None:
-                y_tr = xp.asarray(Y[xp.index(b.train)], _F64)
-                yc_sq = ((y_tr - y_tr.mean(0)) ** 2).sum(0)
+                yc_sq = self._train_ss(b, Y)
             B2 = B64**2
             r_perp = 0.0
             if free:
@@ -341,6 +340,11 @@ class Design:
             xp.asarray(y_mean, _F64)
         )
 
+    def _train_ss(self, b: FoldBasis, Y):
+        """Centred sums of squares ``(n_targets,)`` float64 of the training rows of ``Y``."""
+        y_tr = self.xp.asarray(Y[self.xp.index(b.train)], _F64)
+        return ((y_tr - y_tr.mean(0)) ** 2).sum(0)
+
     def cancellation(self, b: FoldBasis, B, Y, yc_sq=None) -> np.ndarray:
         """``(n_targets,)``: ``Σ B² / R⊥``, the factor by which forming ``R⊥ = ‖Yc‖² − Σ B²``
         (the targets' part outside the basis, see :meth:`alpha_errors`) magnifies the rounding of
@@ -349,8 +353,7 @@ class Design:
         if b.train.size - 1 - int(np.size(xp.to_numpy(b.lam))) <= 0:
             return np.zeros(B.shape[1])
         if yc_sq is None:
-            y_tr = xp.asarray(Y[xp.index(b.train)], _F64)
-            yc_sq = ((y_tr - y_tr.mean(0)) ** 2).sum(0)
+            yc_sq = self._train_ss(b, Y)
         b_sq = xp.to_numpy((xp.asarray(B, _F64) ** 2).sum(0))
         r_perp = xp.to_numpy(xp.asarray(yc_sq, _F64)) - b_sq
         return b_sq / np.maximum(r_perp, np.finfo(_F64).tiny)
@@ -366,8 +369,11 @@ class Design:
         n_t = B.shape[1]
         if alphas.size == 1:
             return np.full(n_t, alphas[0]), None
+        refine = exact is not None and self.dtype != _F64
+        if refine and yc_sq is None:
+            yc_sq = self._train_ss(b, Y)  # for both the errors and the cancellation
         errors = self.alpha_errors(b, B, Y, alphas, cv, yc_sq)
-        if exact is not None and self.dtype != _F64:
+        if refine:
             cols = near_ties(errors, per_target, self.cancellation(b, B, Y, yc_sq))
             if cols.size:
                 B64, Y64, yc_sq64 = exact(cols)
