@@ -52,14 +52,8 @@ __all__ = [
 ]
 
 _KIND = "neuroalign.Score/1"
-#: columns of ``Score.summary``: one row per (layer, direction)
-SUMMARY_COLUMNS = [
-    "layer",
-    "direction",
-    "raw",
-    "ceiling",
-    "normalised",
-    "error",
+_SCORE = ["raw", "ceiling", "normalised", "error"]
+_DETAIL = [
     "area",
     "transform",
     "n_units",
@@ -68,6 +62,8 @@ SUMMARY_COLUMNS = [
     "masquerade_ratio",
     "percentile",
 ]
+#: columns of ``Score.summary``: one row per (layer, direction)
+SUMMARY_COLUMNS = ["layer", "direction", *_SCORE, *_DETAIL]
 #: columns of ``Score.frame()`` and ``ResultsStore.frame()`` (stable; the report builds on them)
 FRAME_COLUMNS = [
     "model",
@@ -75,20 +71,11 @@ FRAME_COLUMNS = [
     "benchmark",
     "benchmark_version",
     "direction",
-    "raw",
-    "ceiling",
-    "normalised",
-    "error",
+    *_SCORE,
     "seed",
     "key",
     "created",
-    "area",
-    "transform",
-    "n_units",
-    "n_valid",
-    "animal_median",
-    "masquerade_ratio",
-    "percentile",
+    *_DETAIL,
 ]
 NO_MODEL = "animals"  # model name of neural-only (IATC) scores
 NO_LAYER = "-"
