@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import CancelledError, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
@@ -235,21 +235,27 @@ def _run_dask(fn, tasks, shared, wanted, spec: _Spec, retries: int, done) -> Non
         pending = distributed.as_completed(futures)
         for fut in pending:
             i = futures.pop(fut)
-            if fut.status == "cancelled" and resubmitted.get(i, 0) <= retries:
-                # its inputs were lost with every worker holding them: send them again
+            status, value = fut.status, None
+            if status == "finished":
+                try:
+                    value = fut.result()
+                except CancelledError:  # its result died with a worker after it finished
+                    status = "cancelled"
+            if status == "cancelled" and resubmitted.get(i, 0) <= retries:
+                # its inputs or its result were lost with the workers holding them: send it again
                 resubmitted[i] = resubmitted.get(i, 0) + 1
                 new = submit(i)
                 futures[new] = i
                 pending.add(new)
-            elif fut.status in ("error", "cancelled"):
+            elif status in ("error", "cancelled"):
                 done(
                     i,
                     exc=fut.exception()
-                    if fut.status == "error"
+                    if status == "error"
                     else RuntimeError(f"task {i} was cancelled by the Dask scheduler"),
                 )
             else:
-                done(i, fut.result())
+                done(i, value)
     finally:
         for obj in own:
             obj.close()
