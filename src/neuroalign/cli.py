@@ -14,7 +14,6 @@ from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -64,7 +63,7 @@ def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
         except NeuroAlignError as exc:
             err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except (typer.Exit, typer.Abort, typer.TyperException):  # typer's own usage errors
             raise
         except KeyboardInterrupt:
             err.print("[bold red]interrupted[/] (results already stored are kept)")
