@@ -1,8 +1,8 @@
 """Wall time and peak memory of the full IATC on henaff2021_v1 and of a 100,352-unit comparison.
 
 Each job runs in its own process (peak resident memory = that process's ``ru_maxrss``, data
-included). IATC: one :func:`~neuroalign.iatc.estimate_iatc` per candidate class over the 4 monkeys
-(12 ordered pairs), then ratios to ridge. Compare: :func:`~neuroalign.compare.compare` of a
+included). IATC: one :func:`~neuroalign.analysis.iatc.estimate_iatc` per candidate class over the 4 monkeys
+(12 ordered pairs), then ratios to ridge. Compare: :func:`~neuroalign.analysis.compare.compare` of a
 synthetic layer of 100,352 random features (the size of a ResNet-50 block-3 output; random, not a
 real network) against a 4-subject synthetic population, with ridge.
 
@@ -26,7 +26,7 @@ import pandas as pd
 
 def _iatc(args) -> dict:
     from neuroalign import datasets
-    from neuroalign.iatc import estimate_iatc
+    from neuroalign.analysis.iatc import estimate_iatc
 
     pop = datasets.load("henaff2021_v1", data_dir=args.data_dir).population()
     t0 = time.perf_counter()
@@ -42,7 +42,7 @@ def _iatc(args) -> dict:
 
 
 def _compare(args) -> dict:
-    from neuroalign.compare import compare
+    from neuroalign.analysis.compare import compare
     from neuroalign.data import make_population
 
     pop = make_population(n_subjects=4, n_areas=1, n_stimuli=args.n_stimuli, seed=0).data

@@ -70,8 +70,8 @@ def _ours(feats, neural, transform, n_draws, dtype="float64", backend=None):
 def _peer_one_draw(feats, neural, make, n_draws):
     """One draw of the same computation with a per-fold peer estimator; times scaled to n_draws."""
     from neuroalign.data.splits import split_half_means
+    from neuroalign.metrics.ceilings import columnwise_pearson, spearman_brown
     from neuroalign.metrics.crossval import kfold_indices
-    from neuroalign.reliability import columnwise_pearson, spearman_brown
 
     rng = np.random.default_rng(0)
     fold_rng, *draw_rngs = rng.spawn(1 + n_draws)

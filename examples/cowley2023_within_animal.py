@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from neuroalign import datasets
+from neuroalign.metrics.ceilings import columnwise_pearson, spearman_brown
 from neuroalign.metrics.predictivity import PredictivityWarning, forward_ev, reverse_ev
-from neuroalign.reliability import columnwise_pearson, spearman_brown
 from neuroalign.transforms import Ridge
 
 

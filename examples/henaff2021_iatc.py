@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from neuroalign import datasets
-from neuroalign.iatc import default_candidates, estimate_iatc
+from neuroalign.analysis.iatc import default_candidates, estimate_iatc
 
 
 def main() -> None:

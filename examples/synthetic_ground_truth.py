@@ -2,7 +2,7 @@
 
 Two populations (softplus and ReLU rates; :func:`neuroalign.data.make_population`): the IATC
 accuracy table, the selected IATC and the specificity table; then, with the selected class,
-:func:`neuroalign.compare.compare` of three "models" against the softplus population:
+:func:`neuroalign.analysis.compare.compare` of three "models" against the softplus population:
 
 (a) a held-out subject of the same network (Poisson repeats: a stochastic model that should
     masquerade as a subject), (b) the true network features plus many unrelated random units,
@@ -19,9 +19,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from neuroalign.compare import compare
+from neuroalign.analysis.compare import compare
+from neuroalign.analysis.iatc import estimate_iatc
 from neuroalign.data import make_population
-from neuroalign.iatc import estimate_iatc
 from neuroalign.transforms import Zippering
 
 CLASSES = ["one_to_one", "soft_matching", "procrustes", "ridge", "pls"]

@@ -26,7 +26,7 @@ def test_datasets_list_json():
     res = runner.invoke(app, ["datasets", "list", "--json"])
     assert res.exit_code == 0
     names = [d["name"] for d in json.loads(res.stdout)]
-    assert names == ["cowley2023_v4", "henaff2021_v1", "kriegeskorte2008_92"]
+    assert names == ["cowley2023_v4", "dualneuron_v1_twin", "henaff2021_v1", "kriegeskorte2008_92"]
 
 
 @pytest.mark.parametrize(

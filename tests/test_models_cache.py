@@ -82,9 +82,7 @@ def test_every_input_change_misses(tmp_path, monkeypatch):
     again = _run(cnn, _images(), tmp_path)
     assert again.provenance["layers"]["conv2"]["from_cache"]
     # package version
-    import neuroalign
-
-    monkeypatch.setattr(neuroalign, "__version__", "99.0")
+    monkeypatch.setattr("neuroalign._core.version.__version__", "99.0")
     miss(_run(cnn, _images(), tmp_path))
 
 

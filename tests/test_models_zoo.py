@@ -33,7 +33,7 @@ def test_registry_names_info_and_unknown_name():
     e = nm.info("expansion_30000")
     assert e.input_size == 224 and "Kazemian" in e.citation and not e.trained
     assert nm.info("efficientnet_lite0").trained
-    with pytest.raises(ConfigError, match="available: efficientnet_lite0, "):
+    with pytest.raises(ConfigError, match="known models: efficientnet_lite0, "):
         nm.load("resnet9000")
     with pytest.raises(ConfigError, match="seed"):
         nm.load("small_cnn", seed=None)

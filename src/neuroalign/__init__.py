@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from neuroalign.compare import ComparisonResult, compare
+from neuroalign._core.errors import ChecksumError, ConfigError, DataError, NeuroAlignError
+from neuroalign._core.version import __version__
+from neuroalign.analysis.compare import ComparisonResult, compare
+from neuroalign.analysis.iatc import IATCResult, estimate_iatc
 from neuroalign.data import NeuralData, StimulusSet
-from neuroalign.errors import ChecksumError, ConfigError, DataError, NeuroAlignError
-from neuroalign.iatc import IATCResult, estimate_iatc
 from neuroalign.metrics import forward_ev, interanimal_ev, reverse_ev
-
-__version__ = "0.1.0"
 
 __all__ = [
     "__version__",

@@ -18,8 +18,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from neuroalign import __version__
-from neuroalign.errors import ConfigError, NeuroAlignError
+from neuroalign._core.errors import ConfigError, NeuroAlignError
+from neuroalign._core.version import __version__
 
 app = typer.Typer(
     name="neuroalign",
@@ -202,7 +202,7 @@ def reliability(
 ) -> None:
     """Per-subject / per-area split-half noise ceilings (Spearman–Brown corrected) of a dataset."""
     from neuroalign import datasets
-    from neuroalign.reliability import reliability_table, summarize
+    from neuroalign.metrics.ceilings import reliability_table, summarize
 
     ds = datasets.load(name, data_dir=data_dir)
     tables = []
@@ -301,12 +301,12 @@ def demo(
     import numpy as np
     import pandas as pd
 
+    from neuroalign.analysis.compare import compare
+    from neuroalign.analysis.iatc import estimate_iatc
     from neuroalign.bench.score import comparison_frame
-    from neuroalign.compare import compare
     from neuroalign.data.synthetic import make_population
-    from neuroalign.iatc import estimate_iatc
+    from neuroalign.metrics.ceilings import reliability_table, summarize
     from neuroalign.metrics.predictivity import default_transform
-    from neuroalign.reliability import reliability_table, summarize
 
     quiet = as_json
     names = [] if no_models else (list(model) if model else list(_DEMO_MODELS))
@@ -810,12 +810,12 @@ def _load_results(paths: list[Path]):
     """(scores frame, first IATCResult, comparisons) from stores and JSON result files."""
     import pandas as pd
 
-    from neuroalign._jsonio import load_json
+    from neuroalign._core.errors import DataError
+    from neuroalign._core.jsonio import load_json
+    from neuroalign.analysis.compare import ComparisonResult
+    from neuroalign.analysis.iatc import IATCResult
     from neuroalign.bench import ResultsStore, Score, is_store_file
     from neuroalign.bench.score import comparison_frame
-    from neuroalign.compare import ComparisonResult
-    from neuroalign.errors import DataError
-    from neuroalign.iatc import IATCResult
 
     frames, iatc, comparisons = [], None, {}
     for p in paths:
@@ -897,8 +897,8 @@ def leaderboard_cmd(
     as_json: JsonFlag = False,
 ) -> None:
     """Rank the models in the results store: normalised score of each model's best layer."""
+    from neuroalign._core.errors import DataError
     from neuroalign.bench import ResultsStore
-    from neuroalign.errors import DataError
 
     with ResultsStore(_store_path(store), create=False) as st:
         df = st.frame()
@@ -996,7 +996,7 @@ def sweep_cmd(
     executor: Any = scheduler or "serial"
     own = None
     if cluster and cluster.endswith((".yaml", ".yml")):
-        from neuroalign.cluster import make_cluster
+        from neuroalign.bench.cluster import make_cluster
 
         executor = own = make_cluster(cluster)
     elif cluster:

@@ -1,24 +1,4 @@
-"""The one error hierarchy of neuroalign.
+"""Re-export of :mod:`neuroalign._core.errors` (its public names), where this module lived before."""
 
-Every message says what was wrong, where, and how to fix it.
-"""
-
-from __future__ import annotations
-
-__all__ = ["NeuroAlignError", "DataError", "ChecksumError", "ConfigError"]
-
-
-class NeuroAlignError(Exception):
-    """Base class of every error neuroalign raises on purpose."""
-
-
-class DataError(NeuroAlignError, ValueError):
-    """Input data are malformed, inconsistent or insufficient for the analysis asked."""
-
-
-class ChecksumError(DataError):
-    """A data file is truncated or altered: its SHA-256 differs from the expected one."""
-
-
-class ConfigError(NeuroAlignError, ValueError):
-    """Parameters or a configuration are invalid (unknown name, bad value, cyclic order)."""
+from neuroalign._core.errors import *  # noqa: F403
+from neuroalign._core.errors import __all__  # noqa: F401

@@ -18,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from neuroalign.errors import ConfigError
+from neuroalign._core.errors import ConfigError
+from neuroalign._core.registry import Registry
 
 __all__ = ["Benchmark", "get", "names", "register", "all_benchmarks"]
 
@@ -81,36 +82,31 @@ class Benchmark:
         }
 
 
-_REGISTRY: dict[str, Benchmark] = {}
+#: every benchmark by identifier (the built-ins register on first use)
+BENCHMARKS: Registry[Benchmark] = Registry(
+    "benchmark", hint="`neuroalign bench list`", builtins=lambda: _register_builtins()
+)
 
 
-def register(benchmark: Benchmark) -> None:
-    """Add a benchmark (identifiers are unique)."""
-    if benchmark.identifier in _REGISTRY:
-        raise ConfigError(f"a benchmark named {benchmark.identifier!r} is already registered.")
-    _REGISTRY[benchmark.identifier] = benchmark
+def register(benchmark: Benchmark, *, replace: bool = False) -> None:
+    """Add a benchmark (a taken identifier is refused unless ``replace=True``)."""
+    BENCHMARKS.register(benchmark.identifier, benchmark, replace=replace)
 
 
 def names() -> list[str]:
     """Registered benchmark identifiers, sorted."""
-    return sorted(_REGISTRY)
+    return BENCHMARKS.names()
 
 
 def all_benchmarks() -> list[Benchmark]:
-    return [_REGISTRY[n] for n in names()]
+    return [b for _, b in BENCHMARKS.items()]
 
 
 def get(identifier: str | Benchmark) -> Benchmark:
     """The benchmark called ``identifier``; :class:`ConfigError` listing the names otherwise."""
     if isinstance(identifier, Benchmark):
         return identifier
-    try:
-        return _REGISTRY[identifier]
-    except KeyError:
-        raise ConfigError(
-            f"unknown benchmark {identifier!r}; available: {', '.join(names())} "
-            "(`neuroalign bench list`)."
-        ) from None
+    return BENCHMARKS.get(identifier)
 
 
 # --------------------------------------------------------------------------------- built-ins
@@ -266,6 +262,3 @@ def _register_builtins() -> None:
             },
         )
     )
-
-
-_register_builtins()

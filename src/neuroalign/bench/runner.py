@@ -3,7 +3,7 @@
 :func:`tasks` builds the grid (one task per layer, so each stored result is one model layer);
 :func:`run_sweep` skips every task whose key the store already has, loads each benchmark's data
 and extracts each model's activations once (:func:`prepare_inputs`), runs the remaining tasks on
-an executor of :mod:`neuroalign.parallel` (serial, local processes, Dask) with those inputs sent to
+an executor of :mod:`neuroalign.bench.executors` (serial, local processes, Dask) with those inputs sent to
 each worker once, and writes each result the moment it finishes — only this process writes to the
 store. An interrupted sweep therefore resumes where it stopped, and re-running a finished sweep
 does no work. :func:`run_task` is a pure module-level function of a picklable :class:`Task`.
@@ -15,11 +15,11 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from neuroalign._core.errors import ConfigError
 from neuroalign.bench.benchmarks import get
+from neuroalign.bench.executors import run_tasks
 from neuroalign.bench.score import Score, load_inputs, resolve_layers, score, score_key
 from neuroalign.bench.store import ResultsStore
-from neuroalign.errors import ConfigError
-from neuroalign.parallel import run_tasks
 
 __all__ = ["SweepReport", "Task", "prepare_inputs", "run_sweep", "run_task", "tasks"]
 
@@ -205,7 +205,7 @@ def run_sweep(
 ) -> SweepReport:
     """Run the grid of :func:`tasks` into ``store``, skipping stored keys; resumable.
 
-    ``executor``: anything :func:`neuroalign.parallel.run_tasks` takes — ``"serial"`` (default),
+    ``executor``: anything :func:`neuroalign.bench.executors.run_tasks` takes — ``"serial"`` (default),
     ``"processes:N"``, ``"local:N"`` (a Dask LocalCluster), a scheduler address, a running
     cluster or a ``distributed.Client``; the prepared inputs (:func:`prepare_inputs`) go to each
     worker once and results are stored here as they complete. ``retries``: extra attempts of a

@@ -35,10 +35,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from neuroalign._jsonio import JsonResult, frame, jsonable, load_json, package_version
+from neuroalign._core.errors import ConfigError, DataError
+from neuroalign._core.jsonio import JsonResult, frame, jsonable, load_json, package_version
 from neuroalign.bench.benchmarks import Benchmark, get
-from neuroalign.errors import ConfigError, DataError
-from neuroalign.reliability import columnwise_pearson
+from neuroalign.metrics.ceilings import columnwise_pearson
 
 __all__ = [
     "FRAME_COLUMNS",
@@ -134,15 +134,15 @@ class Score(JsonResult):
         return df.reindex(columns=FRAME_COLUMNS)
 
     def iatc(self):
-        """The :class:`~neuroalign.iatc.IATCResult` of an IATC benchmark (None otherwise)."""
-        from neuroalign.iatc import IATCResult
+        """The :class:`~neuroalign.analysis.iatc.IATCResult` of an IATC benchmark (None otherwise)."""
+        from neuroalign.analysis.iatc import IATCResult
 
         d = self.attachments.get("iatc")
         return None if d is None else IATCResult.from_json(json.dumps(d))
 
     def comparison(self):
-        """The :class:`~neuroalign.compare.ComparisonResult` of a population benchmark, or None."""
-        from neuroalign.compare import ComparisonResult
+        """The :class:`~neuroalign.analysis.compare.ComparisonResult` of a population benchmark, or None."""
+        from neuroalign.analysis.compare import ComparisonResult
 
         d = self.attachments.get("comparison")
         return None if d is None else ComparisonResult.from_json(json.dumps(d))
@@ -441,7 +441,7 @@ def _synthetic_data(pop, params) -> dict:
 
 
 def _score_population(bm, feats, params, seed, pop, progress):
-    from neuroalign.compare import compare
+    from neuroalign.analysis.compare import compare
 
     area_pop = pop.data.select(area=bm.area)
     cols = {k: _model_units(v.shape[1], params["max_model_units"], seed) for k, v in feats.items()}
@@ -492,7 +492,7 @@ def _population_rows(cmp, cols, area, transform, seed):
 
 
 def comparison_frame(cmp, *, model: str | None = None, benchmark: str = "comparison", seed: int | None = None) -> pd.DataFrame:  # fmt: skip
-    """A :class:`~neuroalign.compare.ComparisonResult` in the results-store format
+    """A :class:`~neuroalign.analysis.compare.ComparisonResult` in the results-store format
     (:data:`FRAME_COLUMNS`): one row per (layer, area, direction); ``model`` defaults to each
     layer's name (a comparison of several models passes one "layer" per model)."""
     seed = cmp.params.get("seed", 0) if seed is None else seed
@@ -576,7 +576,7 @@ def _kriegeskorte_rdms(data_dir):
 
 
 def _score_iatc(bm, params, seed, inputs, progress):
-    from neuroalign.iatc import estimate_iatc
+    from neuroalign.analysis.iatc import estimate_iatc
 
     population = inputs["population"]
     res = estimate_iatc(

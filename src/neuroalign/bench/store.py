@@ -28,8 +28,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from neuroalign._core.errors import DataError
 from neuroalign.bench.score import FRAME_COLUMNS, SUMMARY_COLUMNS, Score
-from neuroalign.errors import DataError
 
 __all__ = ["HOME_ENV", "ResultsStore", "default_store_path", "is_store_file"]
 

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from neuroalign._core.errors import DataError
 from neuroalign.data.splits import split_half_means
-from neuroalign.errors import DataError
 
 __all__ = ["NeuralData", "REQUIRED_UNIT_COLUMNS"]
 
@@ -34,7 +34,7 @@ class NeuralData:
     metadata : dict
         JSON-serialisable facts (source, citation, units of measurement, ...).
 
-    Validation at construction raises :class:`~neuroalign.errors.DataError` for mismatched shapes,
+    Validation at construction raises :class:`~neuroalign._core.errors.DataError` for mismatched shapes,
     non-numeric or infinite values, duplicate stimulus or unit ids, missing unit columns, units with
     no valid response, and (stimulus, unit) cells with no valid repeat.
     """

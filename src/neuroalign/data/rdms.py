@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from neuroalign.errors import DataError
+from neuroalign._core.errors import DataError
 
 __all__ = ["RDMCollection"]
 
@@ -27,7 +27,7 @@ class RDMCollection:
     tol : float
         Absolute tolerance, relative to the largest dissimilarity, for symmetry and zero diagonal.
 
-    Raises :class:`~neuroalign.errors.DataError` for any violation, naming the RDM.
+    Raises :class:`~neuroalign._core.errors.DataError` for any violation, naming the RDM.
     """
 
     __slots__ = ("rdms", "descriptors", "stimulus_ids")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from neuroalign._validation import check_seed
-from neuroalign.errors import DataError
+from neuroalign._core.errors import DataError
+from neuroalign._core.validation import check_seed
 
 __all__ = ["split_half_masks", "split_half_means", "min_valid_repeats"]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from neuroalign.errors import DataError
+from neuroalign._core.errors import DataError
 
 __all__ = ["StimulusSet", "image_content_id", "zip_content_ids", "IMAGE_SUFFIXES"]
 

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from neuroalign._validation import check_seed
+from neuroalign._core.errors import ConfigError, DataError
+from neuroalign._core.validation import check_seed
 from neuroalign.data.neural_data import NeuralData
 from neuroalign.data.stimuli import StimulusSet, image_content_id
-from neuroalign.errors import ConfigError, DataError
 
 __all__ = ["RandomNetwork", "SyntheticPopulation", "SyntheticTruth", "make_population"]
 

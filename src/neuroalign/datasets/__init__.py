@@ -3,9 +3,19 @@
 from neuroalign.data.rdms import RDMCollection
 from neuroalign.datasets.base import Dataset, DatasetInfo
 from neuroalign.datasets.checksums import sha256_file, verify_files
-from neuroalign.datasets.registry import ENV_VAR, info, load, names, resolve_data_dir, status
+from neuroalign.datasets.registry import (
+    DATASETS,
+    ENV_VAR,
+    info,
+    load,
+    names,
+    register,
+    resolve_data_dir,
+    status,
+)
 
 __all__ = [
+    "DATASETS",
     "Dataset",
     "DatasetInfo",
     "ENV_VAR",
@@ -13,6 +23,7 @@ __all__ = [
     "info",
     "load",
     "names",
+    "register",
     "resolve_data_dir",
     "sha256_file",
     "status",

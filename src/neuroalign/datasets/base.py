@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
+from neuroalign._core.errors import DataError
 from neuroalign.data.neural_data import NeuralData
 from neuroalign.data.rdms import RDMCollection
 from neuroalign.data.stimuli import StimulusSet
-from neuroalign.errors import DataError
 
 __all__ = ["DatasetInfo", "Dataset"]
 
@@ -54,13 +55,17 @@ class Dataset:
 
     ``recordings`` maps a recording/session key to its :class:`NeuralData`; ``stimuli`` maps the
     same keys (or one shared key) to a :class:`StimulusSet`, empty when there is none;
-    ``rdms`` holds RDM-level data when the dataset has any.
+    ``rdms`` holds RDM-level data when the dataset has any; ``files`` names the dataset's files
+    (relative name → path) for datasets read by a higher layer (the V1 twin's weights), with the
+    ``checksums`` verified when they were loaded.
     """
 
     info: DatasetInfo
     recordings: dict[str, NeuralData] = field(default_factory=dict)
     stimuli: dict[str, StimulusSet] = field(default_factory=dict)
     rdms: RDMCollection | None = None
+    files: dict[str, Path] = field(default_factory=dict)
+    checksums: dict[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return (

@@ -6,8 +6,8 @@ import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 
+from neuroalign._core.errors import ChecksumError, DataError
 from neuroalign.datasets.base import DatasetInfo
-from neuroalign.errors import ChecksumError, DataError
 
 __all__ = ["sha256_file", "verify_files"]
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from neuroalign._core.errors import ConfigError, DataError
 from neuroalign.data.neural_data import NeuralData
 from neuroalign.data.stimuli import StimulusSet
 from neuroalign.datasets.base import Dataset, DatasetInfo
 from neuroalign.datasets.checksums import verify_files
-from neuroalign.errors import ConfigError, DataError
 
 __all__ = ["INFO", "RECORDINGS", "CATEGORIES", "SCALES", "load"]
 

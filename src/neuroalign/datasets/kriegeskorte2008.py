@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from neuroalign._core.errors import DataError
 from neuroalign.data.rdms import RDMCollection
 from neuroalign.data.stimuli import StimulusSet
 from neuroalign.datasets.base import Dataset, DatasetInfo
 from neuroalign.datasets.checksums import verify_files
-from neuroalign.errors import DataError
 
 __all__ = ["INFO", "load"]
 

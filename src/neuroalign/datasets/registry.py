@@ -7,30 +7,42 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from neuroalign.datasets import cowley2023, henaff2021, kriegeskorte2008
+from neuroalign._core.errors import ConfigError, DataError
+from neuroalign._core.registry import Registry
 from neuroalign.datasets.base import Dataset, DatasetInfo
 from neuroalign.datasets.checksums import sha256_file
-from neuroalign.errors import ConfigError, DataError
 
-__all__ = ["ENV_VAR", "names", "info", "load", "resolve_data_dir", "status"]
+__all__ = ["DATASETS", "ENV_VAR", "register", "names", "info", "load", "resolve_data_dir", "status"]
 
 ENV_VAR = "NEUROALIGN_DATA"
 
-_REGISTRY: dict[str, tuple[DatasetInfo, Callable[..., Dataset]]] = {
-    m.INFO.name: (m.INFO, m.load) for m in (cowley2023, henaff2021, kriegeskorte2008)
-}
+
+def _builtins() -> None:
+    from neuroalign.datasets import cowley2023, dualneuron2025, henaff2021, kriegeskorte2008
+
+    for m in (cowley2023, henaff2021, kriegeskorte2008, dualneuron2025):
+        register(m.INFO, m.load)
+
+
+#: dataset name → (its DatasetInfo, its ``load(root, **options) -> Dataset``)
+DATASETS: Registry[tuple[DatasetInfo, Callable[..., Dataset]]] = Registry(
+    "dataset", hint="`neuroalign datasets list`", builtins=_builtins
+)
+
+
+def register(info: DatasetInfo, load: Callable[..., Dataset], *, replace: bool = False) -> None:
+    """Add a dataset: its facts and checksums (``info``) and ``load(root, **options)``, which
+    reads ``<data_dir>/<info.folder>``. A user's own dataset registers the same way."""
+    DATASETS.register(info.name, (info, load), replace=replace)
 
 
 def names() -> list[str]:
     """Names of the registered datasets, sorted."""
-    return sorted(_REGISTRY)
+    return DATASETS.names()
 
 
 def _entry(name: str) -> tuple[DatasetInfo, Callable[..., Dataset]]:
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise ConfigError(f"unknown dataset {name!r}; known datasets: {names()}.") from None
+    return DATASETS.get(name)
 
 
 def info(name: str) -> DatasetInfo:

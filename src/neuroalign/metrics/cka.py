@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from neuroalign.errors import DataError
+from neuroalign._core.errors import DataError
 from neuroalign.metrics.rsa import condensed
 
 __all__ = ["centre_gram", "cka", "cka_noise_ceiling", "gram_from_rdm", "linear_cka", "rdm_cka"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import clone
 
-from neuroalign._validation import check_seed, check_xy
-from neuroalign.errors import ConfigError, DataError
+from neuroalign._core.errors import ConfigError, DataError
+from neuroalign._core.validation import check_seed, check_xy
 from neuroalign.solvers.backend import NumpyBackend, single_threaded_blas
 from neuroalign.transforms.base import Transform
 

@@ -45,11 +45,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from neuroalign._validation import check_seed
+from neuroalign._core.errors import ConfigError, DataError
+from neuroalign._core.validation import check_seed
 from neuroalign.data.splits import min_valid_repeats, split_half_means
-from neuroalign.errors import ConfigError, DataError
+from neuroalign.metrics.ceilings import columnwise_pearson, noise_corrected_ev, spearman_brown
 from neuroalign.metrics.crossval import cross_val_predict, kfold_indices
-from neuroalign.reliability import columnwise_pearson, noise_corrected_ev, spearman_brown
 from neuroalign.solvers.backend import get_backend
 from neuroalign.solvers.oof import FoldPlan
 from neuroalign.transforms.base import Transform

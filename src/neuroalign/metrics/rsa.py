@@ -24,7 +24,7 @@ import numpy as np
 from scipy.spatial.distance import pdist, squareform
 from scipy.stats import kendalltau, rankdata
 
-from neuroalign.errors import ConfigError, DataError
+from neuroalign._core.errors import ConfigError, DataError
 
 __all__ = [
     "RSA_METHODS",

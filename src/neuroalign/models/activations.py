@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 
 import numpy as np
 
-from neuroalign.errors import ConfigError, DataError
+from neuroalign._core.errors import ConfigError, DataError
 
 __all__ = ["Activations"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from neuroalign.errors import ConfigError
+from neuroalign._core.errors import ConfigError
 from neuroalign.models.preprocess import IMAGENET_MEAN, IMAGENET_STD, Preprocessing
 from neuroalign.models.zoo import ZooModel
 

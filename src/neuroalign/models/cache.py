@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neuroalign.errors import ConfigError
+from neuroalign._core.errors import ConfigError
 
 __all__ = ["ActivationCache", "default_cache_dir", "hash_key"]
 

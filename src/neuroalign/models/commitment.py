@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from neuroalign._validation import check_seed
+from neuroalign._core.errors import ConfigError, DataError
+from neuroalign._core.validation import check_seed
 from neuroalign.data.neural_data import NeuralData
-from neuroalign.errors import ConfigError, DataError
 from neuroalign.models.activations import Activations
 
 __all__ = ["Scorer", "LayerCommitment", "Commitment", "commit_layers"]

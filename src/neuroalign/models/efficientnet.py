@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from neuroalign.errors import ConfigError
+from neuroalign._core.errors import ConfigError
 from neuroalign.models.preprocess import Preprocessing
 
 __all__ = ["PREPROCESS", "DEFAULT_LAYERS", "weights_path", "efficientnet_lite0"]

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from neuroalign.errors import ConfigError
+from neuroalign._core.errors import ConfigError
 
 __all__ = [
     "curved_gabor",

@@ -15,8 +15,8 @@ from contextlib import ExitStack
 
 import numpy as np
 
+from neuroalign._core.errors import ConfigError, DataError
 from neuroalign.data.stimuli import StimulusSet
-from neuroalign.errors import ConfigError, DataError
 from neuroalign.models.activations import Activations
 from neuroalign.models.cache import ActivationCache, hash_key
 from neuroalign.models.fingerprint import model_fingerprint, stimuli_fingerprint
@@ -140,11 +140,11 @@ def _size_hint(module, x_shape, expected: int | None, device, torch) -> str:
 
 
 def _describe(fp, stim_hash, n, pre, layer, pool, projection, torch_version) -> dict:
-    from neuroalign import __version__
+    from neuroalign._core.version import package_version
 
     return {
         "format": _CACHE_FORMAT,
-        "neuroalign": __version__,
+        "neuroalign": package_version(),
         "torch": torch_version,
         "model": fp,
         "stimuli_sha256": stim_hash,
@@ -155,6 +155,12 @@ def _describe(fp, stim_hash, n, pre, layer, pool, projection, torch_version) -> 
         "projection": projection.to_dict() if projection is not None else None,
         "dtype": "float32",
     }
+
+
+def _is_built_model(model) -> bool:
+    """A :class:`~neuroalign.models.zoo.ZooModel` (or anything shaped like one: a module with its
+    preprocessing, default layers and input size)."""
+    return all(hasattr(model, a) for a in ("module", "preprocess", "layers", "input_size"))
 
 
 def extract(
@@ -198,10 +204,8 @@ def extract(
     import torch
     from tqdm.auto import tqdm
 
-    from neuroalign.models.zoo import ZooModel
-
     expected = None
-    if isinstance(model, ZooModel):
+    if _is_built_model(model):
         name = name or model.name
         preprocess = preprocess if preprocess is not None else model.preprocess
         layers = layers if layers is not None else list(model.layers)
@@ -288,9 +292,9 @@ def extract(
             for layer in layers
         },
     }
-    from neuroalign import __version__
+    from neuroalign._core.version import package_version
 
-    provenance["neuroalign"] = __version__
+    provenance["neuroalign"] = package_version()
     return Activations({layer: results[layer] for layer in layers}, stim.ids, provenance)
 
 

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from neuroalign.errors import ConfigError, DataError
+from neuroalign._core.errors import ConfigError, DataError
 
 __all__ = ["Preprocessing", "IMAGENET_MEAN", "IMAGENET_STD", "to_rgb"]
 

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from neuroalign.errors import ConfigError
+from neuroalign._core.errors import ConfigError
 
 __all__ = ["RandomProjection", "PCA", "check_pool", "pca_scores"]
 

@@ -7,7 +7,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from neuroalign.errors import ConfigError
+from neuroalign._core.errors import ConfigError
 
 __all__ = ["SmallCNN"]
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from neuroalign.errors import ConfigError
+from neuroalign._core.errors import ConfigError
+from neuroalign._core.registry import Registry
 from neuroalign.models.preprocess import Preprocessing
 
-__all__ = ["ZooModel", "ZooEntry", "names", "info", "load", "register"]
+__all__ = ["ZOO", "ZooModel", "ZooEntry", "names", "info", "load", "register"]
 
 _EXPANSION_CITATION = (
     "Kazemian, A., Elmoznino, E. & Bonner, M. F. (2025). Convolutional architectures are "
@@ -78,29 +79,29 @@ class ZooEntry:
     requires: tuple[str, ...] = ()
 
 
-_REGISTRY: dict[str, ZooEntry] = {}
+#: every zoo model by name (the built-ins register on first use)
+ZOO: Registry[ZooEntry] = Registry(
+    "model",
+    hint="`neuroalign bench list` or neuroalign.models.names()",
+    builtins=lambda: _register_builtins(),
+)
 _PAPER_WIDTHS = (1000, 3000, 5000)  # expansion model, layers 2-4 (layer 5 is N)
 _CI_WIDTHS = (32, 64, 128, 256)  # expansion model narrow enough for CI on a CPU
 
 
-def register(entry: ZooEntry) -> None:
-    """Add an entry to the zoo (names are unique)."""
-    if entry.name in _REGISTRY:
-        raise ConfigError(f"a zoo model named {entry.name!r} is already registered.")
-    _REGISTRY[entry.name] = entry
+def register(entry: ZooEntry, *, replace: bool = False) -> None:
+    """Add an entry to the zoo (a taken name is refused unless ``replace=True``)."""
+    ZOO.register(entry.name, entry, replace=replace)
 
 
 def names() -> list[str]:
     """Registered model names, sorted."""
-    return sorted(_REGISTRY)
+    return ZOO.names()
 
 
 def info(name: str) -> ZooEntry:
     """The registry entry for ``name``; :class:`ConfigError` listing the names otherwise."""
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise ConfigError(f"unknown model {name!r}; available: {', '.join(names())}.") from None
+    return ZOO.get(name)
 
 
 def load(name: str, seed: int | None = 0, **kwargs) -> ZooModel:
@@ -211,6 +212,3 @@ def _register_builtins() -> None:
                 False,
             )
         )
-
-
-_register_builtins()

@@ -81,7 +81,7 @@ def _finite(v) -> bool:
 def accuracy_figure(accuracy: pd.DataFrame, selected: list[str], best: str) -> Figure | None:
     """Median held-out EV of every transform class with its bootstrap CI.
 
-    In: an :class:`~neuroalign.iatc.IATCResult` ``accuracy`` table (``transform``, ``median_ev``,
+    In: an :class:`~neuroalign.analysis.iatc.IATCResult` ``accuracy`` table (``transform``, ``median_ev``,
     ``ci_low``, ``ci_high``), the selected classes and the best class. Out: a point-range chart
     (selected classes filled, the best one starred) or ``None`` for an empty table.
     """

@@ -22,9 +22,9 @@ import jinja2
 import numpy as np
 import pandas as pd
 
-from neuroalign.compare import ComparisonResult
-from neuroalign.errors import ConfigError, DataError
-from neuroalign.iatc import IATCResult
+from neuroalign._core.errors import ConfigError, DataError
+from neuroalign.analysis.compare import ComparisonResult
+from neuroalign.analysis.iatc import IATCResult
 from neuroalign.report import figures as F
 from neuroalign.report import provenance as P
 from neuroalign.report.tables import Table, table_from_frame
@@ -439,12 +439,12 @@ def render_report(
     provenance: Mapping[str, Any] | None = None,
 ) -> str:
     """The report as one HTML string (see :func:`write_report` for the arguments)."""
-    from neuroalign import __version__
+    from neuroalign._core.version import package_version
 
     secs = build_sections(
         iatc=iatc, comparisons=comparisons, scores=scores, sections=sections, provenance=provenance
     )
-    return _template().render(title=str(title), sections=secs, version=__version__)
+    return _template().render(title=str(title), sections=secs, version=package_version())
 
 
 def write_report(
@@ -459,8 +459,8 @@ def write_report(
 ) -> Path:
     """Write one self-contained HTML report to ``path`` and return the path.
 
-    In: ``iatc`` (an :class:`~neuroalign.iatc.IATCResult`), ``comparisons`` (model name →
-    :class:`~neuroalign.compare.ComparisonResult`), ``scores`` (a results-store frame with columns
+    In: ``iatc`` (an :class:`~neuroalign.analysis.iatc.IATCResult`), ``comparisons`` (model name →
+    :class:`~neuroalign.analysis.compare.ComparisonResult`), ``scores`` (a results-store frame with columns
     ``model, layer, benchmark, direction, raw, ceiling, normalised, error, seed, key, created``),
     ``sections`` (extra ``(title, HTML fragment)`` pairs, appended before the provenance; the
     fragment is trusted HTML and must not load anything external) and ``provenance`` (extra

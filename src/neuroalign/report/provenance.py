@@ -46,13 +46,13 @@ def environment_rows() -> pd.DataFrame:
     import matplotlib
     import numpy
 
-    from neuroalign import __version__
+    from neuroalign._core.version import package_version
 
     return pd.DataFrame(
         {
             "item": ["neuroalign", "python", "numpy", "pandas", "matplotlib", "platform"],
             "value": [
-                __version__,
+                package_version(),
                 platform.python_version(),
                 numpy.__version__,
                 pd.__version__,

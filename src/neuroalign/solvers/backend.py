@@ -15,7 +15,7 @@ import numpy as np
 import scipy.linalg
 from threadpoolctl import ThreadpoolController
 
-from neuroalign.errors import ConfigError
+from neuroalign._core.errors import ConfigError
 
 __all__ = ["NumpyBackend", "TorchBackend", "get_backend"]
 

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neuroalign.errors import ConfigError
+from neuroalign._core.errors import ConfigError
 from neuroalign.solvers.backend import get_backend
 from neuroalign.solvers.oof import FoldPlan
 from neuroalign.solvers.selection import choose, near_ties

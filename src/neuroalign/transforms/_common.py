@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from neuroalign._validation import as_float_matrix
-from neuroalign.errors import DataError
+from neuroalign._core.errors import DataError
+from neuroalign._core.validation import as_float_matrix
 
 __all__ = ["check_source", "cross_correlation", "fit_affine", "standardize"]
 

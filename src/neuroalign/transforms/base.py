@@ -8,11 +8,20 @@ from typing import ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from neuroalign.errors import ConfigError
+from neuroalign._core.errors import ConfigError
+from neuroalign._core.registry import Registry
 
-__all__ = ["Transform", "registry", "get", "strictness_order", "contains", "minimal"]
+__all__ = ["TRANSFORMS", "Transform", "registry", "get", "strictness_order", "contains", "minimal"]
 
-_REGISTRY: dict[str, type[Transform]] = {}
+
+def _builtins() -> None:
+    import neuroalign.transforms  # noqa: F401  (the built-in classes register themselves)
+
+
+#: every transform class by name; a class registers itself when it sets ``name`` in its body
+TRANSFORMS: Registry[type[Transform]] = Registry(
+    "transform class", plural="transform classes", builtins=_builtins
+)
 
 
 class Transform(BaseEstimator):
@@ -29,10 +38,12 @@ class Transform(BaseEstimator):
     contains: ClassVar[tuple[str, ...]] = ()
     requires_equal_units: ClassVar[bool] = False
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, *, replace: bool = False, **kwargs):
+        """Register a subclass that sets its own ``name`` (``class T(Transform, replace=True)``
+        overwrites a registered class of that name on purpose)."""
         super().__init_subclass__(**kwargs)
-        if cls.name:
-            _REGISTRY[cls.name] = cls
+        if cls.__dict__.get("name"):
+            TRANSFORMS.register(cls.name, cls, replace=replace)
 
     def fit(self, X, Y):  # pragma: no cover - interface
         raise NotImplementedError
@@ -50,9 +61,7 @@ class Transform(BaseEstimator):
 
 def registry() -> dict[str, type[Transform]]:
     """Every registered transform class by name (imports the built-in classes first)."""
-    import neuroalign.transforms  # noqa: F401  (registers the built-ins)
-
-    return dict(_REGISTRY)
+    return dict(TRANSFORMS.items())
 
 
 def get(name: str | type[Transform] | Transform) -> type[Transform]:
@@ -61,10 +70,7 @@ def get(name: str | type[Transform] | Transform) -> type[Transform]:
         return type(name)
     if isinstance(name, type) and issubclass(name, Transform):
         return name
-    reg = registry()
-    if name not in reg:
-        raise ConfigError(f"unknown transform class {name!r}; known: {sorted(reg)}.")
-    return reg[name]
+    return TRANSFORMS.get(name)
 
 
 def _declared(classes: Iterable[str | type[Transform]] | None) -> dict[str, tuple[str, ...]]:

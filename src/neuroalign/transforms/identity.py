@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from neuroalign._validation import check_xy
-from neuroalign.errors import DataError
+from neuroalign._core.errors import DataError
+from neuroalign._core.validation import check_xy
 from neuroalign.transforms._common import check_source
 from neuroalign.transforms.base import Transform
 

@@ -8,8 +8,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from neuroalign._validation import check_seed, check_xy
-from neuroalign.errors import ConfigError, DataError
+from neuroalign._core.errors import ConfigError, DataError
+from neuroalign._core.validation import check_seed, check_xy
 from neuroalign.transforms._common import check_source, standardize
 from neuroalign.transforms.base import Transform
 

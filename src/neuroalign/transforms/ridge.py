@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from neuroalign._validation import as_float_matrix, check_xy
-from neuroalign.errors import DataError
+from neuroalign._core.errors import DataError
+from neuroalign._core.validation import as_float_matrix, check_xy
 from neuroalign.solvers.ridge import Design, check_alphas, check_cv, fit_full
 from neuroalign.transforms.base import Transform
 

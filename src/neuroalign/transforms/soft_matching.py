@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from neuroalign._validation import check_xy
-from neuroalign.errors import ConfigError
+from neuroalign._core.errors import ConfigError
+from neuroalign._core.validation import check_xy
 from neuroalign.transforms._common import check_source, cross_correlation, gain_offset
 from neuroalign.transforms.base import Transform
 

@@ -17,8 +17,8 @@ from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import ThreadpoolController
 
-from neuroalign._validation import check_seed, check_xy
-from neuroalign.errors import ConfigError, DataError
+from neuroalign._core.errors import ConfigError, DataError
+from neuroalign._core.validation import check_seed, check_xy
 from neuroalign.transforms._common import check_source, standardize
 from neuroalign.transforms.base import Transform
 

@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import skew
 
-from neuroalign._jsonio import JsonResult, frame, jsonable, load_json, package_version
-from neuroalign.errors import ConfigError
+from neuroalign._core.errors import ConfigError
+from neuroalign._core.jsonio import JsonResult, frame, jsonable, load_json, package_version
 from neuroalign.twin.base import Twin, check_neurons
 from neuroalign.twin.images import ImageSet, load_images
 from neuroalign.twin.screen import screen

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 import torch
 
-from neuroalign.errors import ConfigError, DataError
+from neuroalign._core.errors import ConfigError, DataError
 
 __all__ = ["Twin", "FunctionTwin", "check_neurons", "project_norm"]
 

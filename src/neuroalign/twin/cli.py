@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from neuroalign.errors import ConfigError
+from neuroalign._core.errors import ConfigError
 
 # Defined before importing neuroalign.cli: that module imports this one at its end to register
 # twin_app, so either import order works (typer reads the commands when the app runs).

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from neuroalign._validation import check_seed
+from neuroalign._core.errors import ConfigError, DataError
+from neuroalign._core.validation import check_seed
 from neuroalign.data.stimuli import StimulusSet
-from neuroalign.errors import ConfigError, DataError
 from neuroalign.twin.base import project_norm
 
 __all__ = ["ImageSet", "bundled_crops", "prepare", "load_images"]

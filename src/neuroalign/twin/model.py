@@ -21,12 +21,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from neuroalign._core.errors import ConfigError, DataError
 from neuroalign.data.neural_data import NeuralData
 from neuroalign.data.stimuli import StimulusSet
-from neuroalign.errors import ConfigError, DataError
+from neuroalign.metrics.ceilings import columnwise_pearson
 from neuroalign.models.extract import get_module
 from neuroalign.models.preprocess import Preprocessing
-from neuroalign.reliability import columnwise_pearson
 from neuroalign.twin.base import Twin
 from neuroalign.twin.images import _grey, _resize
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neuroalign.errors import DataError
+from neuroalign._core.errors import DataError
 
 __all__ = ["COLUMNS", "to_grey_uint8", "pole_grid", "save_pole_grids", "png_bytes"]
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from neuroalign.errors import ConfigError
+from neuroalign._core.errors import ConfigError
 from neuroalign.models.fingerprint import model_fingerprint
 from neuroalign.twin.base import Twin, check_neurons
 from neuroalign.twin.images import ImageSet

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from neuroalign.errors import ConfigError
+from neuroalign._core.errors import ConfigError
 from neuroalign.twin.base import Twin, check_neurons, project_norm
 
 __all__ = ["Synthesis", "synthesize", "amplitude_spectrum", "DEFAULTS"]

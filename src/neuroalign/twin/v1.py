@@ -20,48 +20,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from neuroalign.datasets.base import DatasetInfo
-from neuroalign.datasets.checksums import verify_files
+from neuroalign._core.errors import DataError
+from neuroalign.datasets import dualneuron2025
+from neuroalign.datasets.dualneuron2025 import CITATION, INFO, MEMBERS
 from neuroalign.datasets.registry import resolve_data_dir
-from neuroalign.errors import DataError
 from neuroalign.twin.base import Twin
 
 __all__ = ["INFO", "V1Twin", "V1Member", "load_v1_twin", "CITATION"]
-
-CITATION = (
-    "Franke, K., Karantzas, N., et al. (2025). Dual-feature selectivity enables bidirectional "
-    "coding in visual cortical neurons. bioRxiv 10.1101/2025.07.16.665209. Weights: "
-    "github.com/enigma-brain/dualneuron (commit e285b46, MIT)."
-)
-_MEMBERS = tuple(f"v1_convnext_{k}.pth.tar" for k in range(1, 6))
-_FILES = {
-    "correlations.npy": "638e481cd1e96c83e458649bd902b0f719b1b81bfa843f2a3ae9aa9bc2aa21fc",
-    "v1_convnext_1.pth.tar": "6e0b3da57be1835849955b74f915a8f420dc33596ffed3ef5be60deb1138abfc",
-    "v1_convnext_2.pth.tar": "7792ea86f15e6b4a41212c74fb5455276a2d850de09ae6d534ab06ad5d0e2055",
-    "v1_convnext_3.pth.tar": "81aed4d8fbbd1795dd88d341880b342bb2bcc32f8758ed4d4d15a112602b1c92",
-    "v1_convnext_4.pth.tar": "a09545247be0a128a8e6d05536f507984dd8d460e0a4253d082f661d4ec65ba3",
-    "v1_convnext_5.pth.tar": "5bb48d5168716d1b24476a14505ee20a4c2d780a30a02d4bff3b421c4559d06d",
-}
-INFO = DatasetInfo(
-    name="dualneuron_v1_twin",
-    title="Franke, Karantzas et al. 2025: trained macaque V1 digital twin (5-member ensemble)",
-    description=(
-        "ConvNeXt-V2 core + Gaussian readout fitted to 458 macaque V1 neurons; 93×93 grey input; "
-        "correlations.npy holds each neuron's held-out correlation."
-    ),
-    citation=CITATION,
-    license="MIT (repository README and pyproject)",
-    folder="dualneuron_v1_twin",
-    files=_FILES,
-    has_images=False,
-    subjects="macaque",
-    areas=("V1",),
-    how_to_obtain=(
-        "Get v1_convnext_{1..5}.pth.tar and correlations.npy from github.com/enigma-brain/dualneuron "
-        "(commit e285b46, folder dualneuron/twins/V1GrayTaskDriven/) into "
-        "<data_dir>/dualneuron_v1_twin/."
-    ),
-)
 
 IMAGE_SIZE = 93
 PIXEL_MEAN = 124.54466
@@ -292,7 +257,7 @@ class V1Twin(Twin):
 def _twin_folder(data_dir) -> Path:
     """``<data_dir>/dualneuron_v1_twin``, or ``data_dir`` itself when it holds the twin files."""
     root = resolve_data_dir(data_dir)
-    if not (root / INFO.folder).is_dir() and (root / _MEMBERS[0]).is_file():
+    if not (root / INFO.folder).is_dir() and (root / MEMBERS[0]).is_file():
         return root
     return root / INFO.folder
 
@@ -306,25 +271,13 @@ def load_v1_twin(
     hashing, never the presence check); each member loads with ``strict=True``, so every key of
     the published state_dict is used and every parameter of the rebuilt network is set.
     Raises :class:`DataError` naming the folder, the missing files and where to get them, and
-    :class:`~neuroalign.errors.ChecksumError` for altered files.
+    :class:`~neuroalign._core.errors.ChecksumError` for altered files.
     """
     folder = _twin_folder(data_dir)
-    if not folder.is_dir():
-        raise DataError(
-            f"V1 twin not found: expected folder {folder} holding {', '.join(INFO.files)}. "
-            f"{INFO.how_to_obtain}"
-        )
-    if verify:
-        digests = verify_files(INFO, folder)
-    else:
-        missing = [f for f in INFO.files if not (folder / f).is_file()]
-        if missing:
-            raise DataError(
-                f"twin folder {folder} lacks {', '.join(missing)}. {INFO.how_to_obtain}"
-            )
-        digests = {}
+    files = dualneuron2025.load(folder, verify=verify)
+    digests = files.checksums
     members = []
-    for name in _MEMBERS:
+    for name in MEMBERS:
         state = torch.load(folder / name, map_location="cpu", weights_only=True)
         member = V1Member()
         try:

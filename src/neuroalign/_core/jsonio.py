@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from neuroalign.errors import DataError
+from neuroalign._core.errors import DataError
+from neuroalign._core.version import package_version
 
 __all__ = ["JsonResult", "frame", "jsonable", "load_json", "package_version"]
 
@@ -80,9 +81,3 @@ def jsonable(v):
         return v
     except TypeError:
         return repr(v)
-
-
-def package_version() -> str:
-    from neuroalign import __version__
-
-    return __version__

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from neuroalign.errors import DataError
+from neuroalign._core.errors import DataError
 
 __all__ = ["as_float_matrix", "check_xy", "check_seed"]
 
