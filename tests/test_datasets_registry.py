@@ -17,7 +17,12 @@ needs_data = pytest.mark.skipif(not DATA.is_dir(), reason=f"real data folder {DA
 
 
 def test_names_and_info():
-    assert nd.names() == ["cowley2023_v4", "dualneuron_v1_twin", "henaff2021_v1", "kriegeskorte2008_92"]
+    assert nd.names() == [
+        "cowley2023_v4",
+        "dualneuron_v1_twin",
+        "henaff2021_v1",
+        "kriegeskorte2008_92",
+    ]
     for name in nd.names():
         meta = nd.info(name)
         assert meta.name == name and meta.citation and meta.how_to_obtain and meta.license
