@@ -1,0 +1,89 @@
+"""`Compute`: where and in which precision the numerical kernels run, as one value.
+
+A transform holds one as a constructor parameter (``Ridge(compute=Compute("torch:cuda",
+"float32"))``) and every caller that fits it (``forward_ev``, ``compare``, ``estimate_iatc``,
+``bench.score``, sweeps, the CLI's ``--device``) runs where it says, without keywords of its own.
+Metrics without a transform (RDMs, CKA) take one directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from neuroalign._core.errors import ConfigError
+from neuroalign.solvers.backend import get_backend
+
+__all__ = ["Compute", "as_compute"]
+
+_BACKENDS = ("numpy", "torch", "torch:cpu", "torch:cuda")
+_DTYPES = ("float64", "float32")
+
+
+@dataclass(frozen=True)
+class Compute:
+    """``backend``: ``"numpy"`` (default), ``"torch"`` (CUDA when available), ``"torch:cpu"``,
+    ``"torch:cuda"`` or ``"torch:cuda:N"``; ``dtype``: ``"float64"`` (default) or ``"float32"``;
+    ``block_size``: target columns per block of the streamed kernels (None: chosen by device)."""
+
+    backend: str = "numpy"
+    dtype: str = "float64"
+    block_size: int | None = None
+
+    def __post_init__(self):
+        b = str(self.backend)
+        if b not in _BACKENDS and not b.startswith("torch:cuda:"):
+            raise ConfigError(
+                f"unknown backend {self.backend!r}; use one of {', '.join(_BACKENDS)} or "
+                "'torch:cuda:N'."
+            )
+        dt = str(np.dtype(self.dtype)) if _is_dtype(self.dtype) else str(self.dtype)
+        if dt not in _DTYPES:
+            raise ConfigError(f"dtype must be 'float64' or 'float32', got {self.dtype!r}.")
+        object.__setattr__(self, "dtype", dt)
+        bs = self.block_size
+        if bs is not None and (
+            isinstance(bs, bool) or not isinstance(bs, int | np.integer) or bs < 1
+        ):
+            raise ConfigError(f"block_size must be a positive int or None, got {bs!r}.")
+
+    @property
+    def xp(self):
+        """The array backend object (:mod:`neuroalign.solvers.backend`)."""
+        return get_backend(self.backend)
+
+    @property
+    def np_dtype(self) -> type:
+        """``np.float64`` or ``np.float32``."""
+        return np.float32 if self.dtype == "float32" else np.float64
+
+    @property
+    def on_device(self) -> bool:
+        """True when the kernels run on an accelerator (not the CPU)."""
+        return getattr(getattr(self.xp, "device", None), "type", "cpu") != "cpu"
+
+
+def _is_dtype(x) -> bool:
+    try:
+        np.dtype(x)
+    except TypeError:
+        return False
+    return True
+
+
+def as_compute(spec=None) -> Compute:
+    """A :class:`Compute` from ``None`` (numpy, float64), a Compute, a backend string
+    (``"torch:cuda"``; ``"cuda"`` and ``"cpu"`` are accepted as ``"torch:cuda"`` / ``"numpy"``)
+    or a dict of its fields."""
+    if spec is None:
+        return Compute()
+    if isinstance(spec, Compute):
+        return spec
+    if isinstance(spec, dict):
+        return Compute(**spec)
+    if isinstance(spec, str):
+        return Compute({"cuda": "torch:cuda", "cpu": "numpy"}.get(spec, spec))
+    raise ConfigError(
+        f"compute must be a Compute, a backend name or a dict, got {type(spec).__name__}."
+    )
