@@ -177,3 +177,46 @@ def test_model_mode_and_layers_restored_after_extraction(cnn):
     assert cnn.module.training
     cnn.module.eval()
     assert not any(m._forward_hooks for m in cnn.module.modules())
+
+
+class _ConvInplaceReLU(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.act = nn.ReLU(inplace=True)  # overwrites the conv's output tensor
+
+    def forward(self, x):
+        return self.act(self.conv(x))
+
+
+def test_layer_followed_by_an_inplace_op_keeps_its_own_output():
+    torch.manual_seed(0)
+    model = _ConvInplaceReLU()
+    imgs = _images(3, size=32)
+    acts = nm.extract(model, imgs, ["conv", "act"], preprocess=PRE32, cache=False)
+    with torch.no_grad():
+        ref = model.conv(torch.from_numpy(PRE32.batch(imgs))).reshape(3, -1).numpy()
+    assert ref.min() < 0  # the pre-activation has negative values ...
+    np.testing.assert_array_equal(acts["conv"], ref)  # ... which the ReLU must not clip away
+    np.testing.assert_array_equal(acts["act"], np.maximum(ref, 0))
+
+
+def test_cache_key_and_entry_do_not_depend_on_the_device(cnn, tmp_path):
+    imgs = _images(4)
+    first = nm.extract(cnn, imgs, "conv2", cache=tmp_path)  # default: the model's device
+    key = first.provenance["layers"]["conv2"]["cache_key"]
+    for device in ("cpu", torch.device("cpu")):
+        again = nm.extract(cnn, imgs, "conv2", cache=tmp_path, device=device)
+        assert again.provenance["layers"]["conv2"] == {"cache_key": key, "from_cache": True}
+        np.testing.assert_array_equal(again["conv2"], first["conv2"])
+    fresh = nm.extract(cnn, imgs, "conv2", cache=False, device="cpu")
+    np.testing.assert_array_equal(fresh["conv2"], first["conv2"])
+
+
+def test_unknown_or_absent_device_is_a_config_error(cnn):
+    with pytest.raises(ConfigError, match="unknown torch device 'gpu0'"):
+        nm.extract(cnn, _images(2), "fc", cache=False, device="gpu0")
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="no CUDA device"):
+            nm.extract(cnn, _images(2), "fc", cache=False, device="cuda")
+    assert next(cnn.module.parameters()).device.type == "cpu"  # the model was not moved

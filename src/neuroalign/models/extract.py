@@ -1,8 +1,10 @@
 """`extract`: layer activations of any ``torch.nn.Module`` on a stimulus set, cached on disk.
 
 Forward hooks on named modules capture each layer's output batch by batch; outputs are pooled or
-flattened in torch, turned into float32 rows, optionally projected, and streamed into a
-content-addressed cache entry (or an in-memory array with ``cache=False``).
+flattened in torch on the model's device, turned into float32 rows, optionally projected, and
+streamed into a content-addressed cache entry (or an in-memory array with ``cache=False``).
+Images are preprocessed on the host (the same pixels on every device), so a cache key never
+depends on the device; on a GPU the next batch is preprocessed while the current one runs.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ from neuroalign.models.fingerprint import model_fingerprint, stimuli_fingerprint
 from neuroalign.models.preprocess import Preprocessing
 from neuroalign.models.reduce import PCA, RandomProjection, apply_pool, check_pool, pca_scores
 
-__all__ = ["extract", "layer_names", "get_module"]
+__all__ = ["extract", "layer_names", "get_module", "check_device", "module_device"]
 
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2  # 2: a layer followed by an in-place op no longer records the op's result
 _PROBE_SIZES = (224, 32, 28, 64, 96, 128, 256, 299, 384)
 
 
@@ -49,6 +51,47 @@ def get_module(module, name: str):
     return modules[name]
 
 
+def check_device(device):
+    """``device`` (``"cpu"``, ``"cuda"``, ``"cuda:1"``, a ``torch.device``) as a ``torch.device``.
+
+    Raises :class:`ConfigError` for a name torch does not know and for a device this machine lacks.
+    """
+    import torch
+
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ConfigError(
+            f"unknown torch device {device!r}; use 'cpu', 'cuda' or 'cuda:N'."
+        ) from exc
+    if dev.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ConfigError(
+                f"device {device!r} asked for, but torch sees no CUDA device here (torch "
+                f"{torch.__version__}); use device='cpu' or a CUDA build of torch on a GPU machine."
+            )
+        if dev.index is not None and dev.index >= count:
+            raise ConfigError(
+                f"device {device!r} does not exist: this machine has {count} CUDA device(s) "
+                f"(cuda:0–cuda:{count - 1})."
+            )
+    elif dev.type != "cpu":
+        backend = getattr(torch.backends, dev.type, None)
+        if backend is None or not backend.is_available():
+            raise ConfigError(f"device {device!r} is not available here; use device='cpu'.")
+    return dev
+
+
+def module_device(module):
+    """The device of ``module``'s first parameter or buffer (CPU for a module without any)."""
+    import torch
+
+    for t in itertools.chain(module.parameters(), module.buffers()):
+        return t.device
+    return torch.device("cpu")
+
+
 def _as_stimulus_set(stimuli) -> StimulusSet:
     if isinstance(stimuli, StimulusSet):
         if not stimuli.has_images:
@@ -70,7 +113,8 @@ def _as_stimulus_set(stimuli) -> StimulusSet:
 
 
 class _Hooks:
-    """Forward hooks that count calls and keep each layer's pooled, flattened output."""
+    """Forward hooks that count calls and keep each layer's pooled, flattened float32 output
+    ``(batch, features)`` on the model's device (a copy: later in-place ops cannot alter it)."""
 
     def __init__(self, module, names: Sequence[str], pool):
         self.names = list(names)
@@ -94,7 +138,10 @@ class _Hooks:
                         f"layer {name!r} returns a {type(out).__name__}, not a tensor; hook one of "
                         "its submodules that returns a tensor."
                     )
-                self.outputs[name] = apply_pool(out.detach(), self.pool).float().cpu()
+                rows = apply_pool(out.detach(), self.pool).float()
+                if rows.untyped_storage().data_ptr() == out.untyped_storage().data_ptr():
+                    rows = rows.clone()  # e.g. a conv followed by ReLU(inplace=True)
+                self.outputs[name] = rows
             if self.stop_early and len(self.outputs) == len(self.names):
                 raise _StopForward
 
@@ -172,7 +219,7 @@ def extract(
     pool: str | int | None = None,
     projection: RandomProjection | PCA | None = None,
     batch_size: int = 32,
-    device: str = "cpu",
+    device=None,
     cache: bool | str | os.PathLike | ActivationCache = True,
     progress: bool | None = None,
     name: str | None = None,
@@ -189,7 +236,10 @@ def extract(
     preprocess : :class:`Preprocessing`; default: the zoo model's, else ImageNet-style 224 px.
     pool : None (flatten), ``"avg"``/``"max"`` over spatial axes, or int p (adaptive p×p average).
     projection : :class:`RandomProjection` (streamed) or :class:`PCA` (exact) to k features.
-    batch_size, device : forward-pass batching and torch device (``"cpu"``, ``"cuda"``, ...).
+    batch_size : images per forward pass.
+    device : torch device to run on (``"cpu"``, ``"cuda"``, ``"cuda:1"``, a ``torch.device``);
+        default: where the model's weights are. The cache key does not depend on it, so an entry
+        computed on one device serves every other (values agree to float32 rounding).
     cache : True (default folder, see :func:`~neuroalign.models.cache.default_cache_dir`), a
         folder, an :class:`ActivationCache`, or False (compute in memory, write nothing).
     progress : show a progress bar (None: only on a terminal).
@@ -233,6 +283,7 @@ def extract(
         raise ConfigError("projection must be None, RandomProjection(k, seed) or PCA(k).")
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ConfigError(f"batch_size must be a positive int, got {batch_size!r}.")
+    device = module_device(module) if device is None else check_device(device)
 
     stim = _as_stimulus_set(stimuli)
     n = len(stim)
@@ -317,8 +368,15 @@ def _compute(
 ) -> dict[str, np.ndarray]:
     n = len(stim)
     was_training = module.training
-    tensors = itertools.chain(module.parameters(), module.buffers())
-    orig_device = next((t.device for t in tensors), None)
+    orig_device = module_device(module)
+    on_gpu = device.type == "cuda"
+
+    def upload(start):
+        """Preprocess (on the host) the batch starting at ``start`` and send it to ``device``."""
+        rows = range(start, min(start + batch_size, n))
+        x = torch.from_numpy(preprocess.batch(stim.image(i) for i in rows))
+        return x.pin_memory().to(device, non_blocking=True) if on_gpu else x
+
     outputs: dict[str, object] = {}  # layer -> writer or array (final or raw-for-PCA)
     matrices: dict[str, object] = {}
     use_pca = isinstance(projection, PCA)
@@ -327,8 +385,7 @@ def _compute(
     try:
         with ExitStack() as stack:
             module.eval()
-            if orig_device is not None:
-                module.to(device)
+            module.to(device)
             stack.enter_context(torch.no_grad())
             bar = stack.enter_context(
                 tqdm(
@@ -339,9 +396,8 @@ def _compute(
                     leave=False,
                 )
             )
+            x = upload(0)
             for start in range(0, n, batch_size):
-                idx = range(start, min(start + batch_size, n))
-                x = torch.from_numpy(preprocess.batch(stim.image(i) for i in idx)).to(device)
                 hooks.reset()
                 try:
                     module(x)
@@ -366,8 +422,13 @@ def _compute(
                 if start == 0:
                     hooks.check()
                     hooks.stop_early = True
+                pending = {k: v.to("cpu", non_blocking=True) for k, v in hooks.outputs.items()}
+                if start + batch_size < n:
+                    x = upload(start + batch_size)  # host work while the device computes
+                if on_gpu:
+                    torch.cuda.synchronize(device)
                 for layer in layers:
-                    rows = hooks.outputs[layer].numpy()
+                    rows = pending[layer].numpy()
                     if layer not in outputs:
                         d = rows.shape[1]
                         if isinstance(projection, RandomProjection) and d > projection.k:
@@ -401,7 +462,7 @@ def _compute(
                         out.write(start, rows)
                     else:
                         out[start : start + len(rows)] = rows
-                bar.update(len(idx))
+                bar.update(min(batch_size, n - start))
             final = {}
             for layer in layers:
                 out = outputs[layer]
@@ -429,5 +490,4 @@ def _compute(
     finally:
         hooks.remove()
         module.train(was_training)
-        if orig_device is not None:
-            module.to(orig_device)
+        module.to(orig_device)
