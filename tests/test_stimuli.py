@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from neuroalign import DataError, StimulusSet
-from neuroalign.data import image_content_id
+from neuroalign.data import DuplicateImagesWarning, image_content_id
 
 
 def _images(n=4, seed=0):
@@ -56,3 +56,32 @@ def test_errors(tmp_path):
         StimulusSet.from_folder(tmp_path)
     with pytest.raises(DataError, match="unknown stimulus"):
         StimulusSet.from_arrays(_images()).select(["nope"])
+
+
+def test_repeated_images_merge_into_one_stimulus_with_a_warning(tmp_path):
+    imgs = _images(3)
+    files = ["a.png", "b.png", "c.png", "d.png", "e.png"]
+    which = [0, 1, 0, 2, 0]  # c.png and e.png repeat a.png
+    with zipfile.ZipFile(tmp_path / "set.zip", "w") as zf:
+        for name, k in zip(files, which, strict=True):
+            Image.fromarray(imgs[k]).save(tmp_path / name)
+            zf.write(tmp_path / name, f"stim/{name}")
+    with pytest.warns(
+        DuplicateImagesWarning,
+        match=r"2 image file.*stim/c.png = stim/a.png, stim/e.png = stim/a.png",
+    ):
+        z = StimulusSet.from_zip(tmp_path / "set.zip")
+    ids = [image_content_id(im) for im in imgs]
+    assert list(z.ids) == ids
+    assert list(z.source_ids) == [ids[k] for k in which]
+    assert z.merged == {ids[0]: ["stim/a.png", "stim/c.png", "stim/e.png"]}
+    assert z.metadata["file"].tolist() == ["stim/a.png", "stim/b.png", "stim/d.png"]
+    np.testing.assert_array_equal(z.images(), imgs)
+    sub = z.select([ids[2], ids[0]])
+    np.testing.assert_array_equal(sub.image(0), imgs[2])
+    assert sub.merged == {ids[0]: ["stim/a.png", "stim/c.png", "stim/e.png"]}
+    with pytest.warns(DuplicateImagesWarning, match="c.png = a.png"):
+        folder = StimulusSet.from_folder(tmp_path)
+    assert list(folder.ids) == ids and folder.merged == {ids[0]: ["a.png", "c.png", "e.png"]}
+    named = StimulusSet.from_zip(tmp_path / "set.zip", ids="name")  # names stay distinct
+    assert len(named) == 5 and named.merged == {} and list(named.source_ids) == list(named.ids)

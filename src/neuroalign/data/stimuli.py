@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import warnings
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,13 @@ import pandas as pd
 
 from neuroalign._core.errors import DataError
 
-__all__ = ["StimulusSet", "image_content_id", "zip_content_ids", "IMAGE_SUFFIXES"]
+__all__ = [
+    "StimulusSet",
+    "DuplicateImagesWarning",
+    "image_content_id",
+    "zip_content_ids",
+    "IMAGE_SUFFIXES",
+]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif")
 
@@ -28,6 +35,10 @@ def image_content_id(image: np.ndarray) -> str:
     h.update(repr((a.shape, a.dtype.str)).encode())
     h.update(a.tobytes())
     return "img-" + h.hexdigest()[:16]
+
+
+class DuplicateImagesWarning(UserWarning):
+    """Several image files hold the same pixels and were merged into one stimulus."""
 
 
 def _decode(data: bytes, where: str) -> np.ndarray:
@@ -84,6 +95,12 @@ class StimulusSet:
     Build with :meth:`from_arrays`, :meth:`from_folder` or :meth:`from_zip`; ``ids="content"``
     derives each id from its pixels (:func:`image_content_id`) so the same image aligns across sets.
     A set without images (``has_images=False``) carries ids and metadata only.
+
+    Files that hold the same image (``ids="content"`` in :meth:`from_folder` / :meth:`from_zip`)
+    become one stimulus, with a :class:`DuplicateImagesWarning` naming them: ``source_ids`` gives
+    the stimulus id of every file in load order (duplicates repeated) and ``merged`` maps each
+    merged id to its files. Responses recorded per file are combined with
+    :func:`neuroalign.data.merge_rows` (repeats pooled; repeat-averaged rows averaged).
     """
 
     def __init__(
@@ -94,6 +111,8 @@ class StimulusSet:
         source=None,
         index: np.ndarray | None = None,
         name: str = "stimuli",
+        source_ids: Sequence[str] | None = None,
+        merged: Mapping[str, Sequence[str]] | None = None,
     ):
         ids = np.asarray([str(i) for i in ids], dtype=object)
         dup = pd.Index(ids).duplicated()
@@ -110,6 +129,10 @@ class StimulusSet:
         self.name = name
         self._source = source
         self._index = np.arange(len(ids)) if index is None else np.asarray(index)
+        #: stimulus id of every source image in load order (several files may share one id)
+        self.source_ids = ids.copy() if source_ids is None else np.asarray(source_ids, dtype=object)
+        #: merged stimulus id → the files (zip members or file names) that hold that image
+        self.merged = {str(k): list(v) for k, v in (merged or {}).items()}
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -157,6 +180,7 @@ class StimulusSet:
             source=self._source,
             index=self._index[pos],
             name=self.name,
+            merged={i: self.merged[i] for i in ids if i in self.merged},
         )
 
     # ---------------------------------------------------------------- builders
@@ -187,7 +211,10 @@ class StimulusSet:
     def from_folder(
         cls, folder: str | Path, ids: str = "content", *, name: str | None = None
     ) -> StimulusSet:
-        """All image files in ``folder`` (sorted by name); ids ``"content"`` or ``"name"`` (file stem)."""
+        """All image files in ``folder`` (sorted by name); ids ``"content"`` or ``"name"`` (file stem).
+
+        With ``"content"`` ids, files holding the same pixels become one stimulus (see the class).
+        """
         folder = Path(folder)
         if not folder.is_dir():
             raise DataError(f"no such folder: {folder}")
@@ -195,13 +222,8 @@ class StimulusSet:
         if not paths:
             raise DataError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {folder}.")
         src = _FileSource(paths)
-        meta = pd.DataFrame({"file": [p.name for p in paths]})
-        return cls(
-            cls._ids(ids, src, [p.stem for p in paths]),
-            metadata=meta,
-            source=src,
-            name=name or folder.name,
-        )
+        id_list = cls._ids(ids, src, [p.stem for p in paths])
+        return cls._from_files(id_list, [p.name for p in paths], src, name or folder.name, ids)
 
     @classmethod
     def from_zip(
@@ -215,6 +237,7 @@ class StimulusSet:
         """All images inside a zip (sorted by member name); ids ``"content"`` or ``"name"``.
 
         ``content_ids`` may pass precomputed content ids (e.g. from a cache) to skip decoding.
+        With ``"content"`` ids, members holding the same pixels become one stimulus (see the class).
         """
         path = Path(path)
         try:
@@ -231,12 +254,43 @@ class StimulusSet:
         if not members:
             raise DataError(f"no images in zip {path}.")
         src = _ZipSource(path, members)
-        meta = pd.DataFrame({"file": members})
         if content_ids is not None and ids == "content":
             id_list = list(content_ids)
         else:
             id_list = cls._ids(ids, src, [Path(m).stem for m in members], zip_path=path)
-        return cls(id_list, metadata=meta, source=src, name=name or path.stem)
+        return cls._from_files(id_list, members, src, name or path.stem, ids)
+
+    @classmethod
+    def _from_files(cls, ids: list[str], files: list[str], src, name: str, kind: str):
+        """One stimulus per file; with content ids, files that share an id merge into the first."""
+        meta = pd.DataFrame({"file": files})
+        repeat = pd.Index(ids).duplicated()
+        if kind != "content" or not repeat.any():
+            return cls(ids, metadata=meta, source=src, name=name)
+        groups: dict[str, list[str]] = {}
+        for i, f in zip(ids, files, strict=True):
+            groups.setdefault(i, []).append(f)
+        merged = {i: fs for i, fs in groups.items() if len(fs) > 1}
+        pairs = [f"{f} = {fs[0]}" for fs in merged.values() for f in fs[1:]]
+        more = f" and {len(pairs) - 10} more" if len(pairs) > 10 else ""
+        warnings.warn(
+            f"{name}: {len(pairs)} image file(s) repeat the pixels of another and were merged into "
+            f"one stimulus each: {', '.join(pairs[:10])}{more}. Responses recorded per file are "
+            "combined by neuroalign.data.merge_rows(responses, stimuli.source_ids) (repeats "
+            "pooled, repeat-averaged rows averaged); StimulusSet.merged maps each id to its files.",
+            DuplicateImagesWarning,
+            stacklevel=3,
+        )
+        keep = np.nonzero(~repeat)[0]
+        return cls(
+            [ids[k] for k in keep],
+            metadata=meta.iloc[keep],
+            source=src,
+            index=keep,
+            name=name,
+            source_ids=ids,
+            merged=merged,
+        )
 
     @staticmethod
     def _ids(kind: str, src, stems: list[str], zip_path: Path | None = None) -> list[str]:
