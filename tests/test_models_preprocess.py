@@ -79,3 +79,28 @@ def test_batch_and_validation():
         with pytest.raises(ConfigError):
             Preprocessing(**bad)
     assert Preprocessing().to_dict()["size"] == 224
+
+
+def test_default_crop_is_stated_and_can_be_switched_off():
+    from dataclasses import replace
+
+    from neuroalign.models.efficientnet import PREPROCESS
+
+    img = _img(112, 112)
+    assert PREPROCESS.crop_box(112, 112) == (7, 7, 98)  # 0.875 × 112 = 98: 7 px off each side
+    assert PREPROCESS.describe(112, 112).startswith(
+        "centre crop 98×98 px of 112×112 (crop_fraction 0.875), bicubic resize to 224×224 px"
+    )
+    whole = replace(PREPROCESS, crop_fraction=None)
+    assert whole.crop_box(112, 112) is None and whole.describe().startswith("no crop, bicubic")
+    np.testing.assert_array_equal(PREPROCESS.image(img), whole.image(img[7:105, 7:105]))
+    assert not np.array_equal(PREPROCESS.image(img), whole.image(img))
+    # the default path is unchanged: same description, hence the same activation-cache keys
+    assert PREPROCESS.to_dict() == {
+        "size": 224,
+        "crop_fraction": 0.875,
+        "interpolation": "bicubic",
+        "mean": (127 / 255,) * 3,
+        "std": (128 / 255,) * 3,
+    }
+    assert Preprocessing(crop_fraction=0.5).crop_box(20, 30) == (5, 10, 10)

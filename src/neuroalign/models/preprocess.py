@@ -64,8 +64,12 @@ class Preprocessing:
     ``mean`` and divide by ``std`` per channel (in [0, 1] units).
 
     ``crop_fraction=None`` resizes the whole image to a square (aspect ratio not kept);
-    ``crop_fraction=0.875`` with ``size=224`` is the usual "resize to 256, centre-crop 224".
+    ``crop_fraction=0.875`` with ``size=224`` is the usual "resize to 256, centre-crop 224": it
+    drops the outer 1/16 of each side, so a 112 px stimulus (Cowley et al.) is cut to its central
+    98 px before being enlarged to 224. To show a model whole stimuli, resize without cropping:
+    ``dataclasses.replace(pre, crop_fraction=None)`` or the model spec option ``?crop=none``.
     ``size=None`` keeps the stimulus size (all images must then share one size).
+    :meth:`describe` says in words what happens to an image of a given size.
     """
 
     size: int | None = 224
@@ -95,15 +99,45 @@ class Preprocessing:
         """JSON-serialisable description (used in cache keys and provenance)."""
         return asdict(self)
 
+    def crop_box(self, height: int, width: int) -> tuple[int, int, int] | None:
+        """``(top, left, side)`` in pixels of the centre crop of a ``height × width`` image; None
+        without cropping. ``side = round(crop_fraction × min(height, width))``, at least 1."""
+        if self.crop_fraction is None:
+            return None
+        side = max(1, int(round(self.crop_fraction * min(height, width))))
+        return (height - side) // 2, (width - side) // 2, side
+
+    def describe(self, height: int | None = None, width: int | None = None) -> str:
+        """The steps in words, in pixels for a ``height × width`` stimulus when given, e.g.
+        ``"centre crop 98×98 px of 112×112 (crop_fraction 0.875), bicubic resize to 224×224 px,
+        normalise (x − mean) / std with mean (…) and std (…) on [0, 1] RGB"``."""
+        steps = []
+        if self.crop_fraction is not None:
+            frac = f"crop_fraction {self.crop_fraction:.4g}"
+            if height is None or width is None:
+                steps.append(f"centre crop of {frac} of the shorter side")
+            else:
+                side = self.crop_box(height, width)[2]
+                steps.append(f"centre crop {side}×{side} px of {height}×{width} ({frac})")
+        else:
+            steps.append("no crop")
+        if self.size is None:
+            steps.append("no resize")
+        else:
+            steps.append(f"{self.interpolation} resize to {self.size}×{self.size} px")
+        mean = ", ".join(f"{v:.4g}" for v in self.mean)
+        std = ", ".join(f"{v:.4g}" for v in self.std)
+        steps.append(f"normalise (x − mean) / std with mean ({mean}) and std ({std}) on [0, 1] RGB")
+        return ", ".join(steps)
+
     def image(self, image: np.ndarray) -> np.ndarray:
         """One image ``(H, W[, C])`` → ``(3, size, size)`` float32."""
         from PIL import Image
 
         rgb = to_rgb(image)
-        h, w = rgb.shape[:2]
-        if self.crop_fraction is not None:
-            side = max(1, int(round(self.crop_fraction * min(h, w))))
-            top, left = (h - side) // 2, (w - side) // 2
+        box = self.crop_box(*rgb.shape[:2])
+        if box is not None:
+            top, left, side = box
             rgb = rgb[top : top + side, left : left + side]
         if self.size is not None and rgb.shape[:2] != (self.size, self.size):
             resample = getattr(Image.Resampling, self.interpolation.upper())
