@@ -51,6 +51,12 @@ def test_import_without_torch():
         "assert 'torch' not in sys.modules\n"
         "assert 'expansion_ci' in nm.names() and nm.info('efficientnet_lite0').input_size == 224\n"
         "nm.Preprocessing(size=32)\n"
+        "assert nm.info('efficientnet_lite0?crop=none').preprocess.crop_fraction is None\n"
+        "try:\n"
+        "    nm.info('timm:resnet18')\n"
+        "except neuroalign.ConfigError as e:\n"
+        "    assert 'pip install timm' in str(e)\n"
+        "assert 'torch' not in sys.modules\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True)
     assert proc.returncode == 0, proc.stderr.decode()
@@ -197,3 +203,38 @@ def test_adapters_wrap_and_fail_cleanly_without_optional_packages():
         except Exception:
             with pytest.raises(ConfigError, match=mod):
                 fn("resnet18")
+
+
+def test_specs_of_zoo_models_options_and_stable_identities():
+    from neuroalign.models import zoo
+
+    assert zoo.parse_spec("timm:resnet18?weights=/w/r.pth&num_classes=10") == (
+        "timm",
+        "resnet18",
+        {"weights": "/w/r.pth", "num_classes": "10"},
+    )
+    assert zoo.parse_spec("nets/mine.py:make") == ("file", "nets/mine.py:make", {})
+    assert zoo.parse_spec("small_cnn?crop=none") == (None, "small_cnn", {"crop": "none"})
+    # zoo names keep the identities (result keys) they had: name, or name@seed<N> if untrained
+    assert zoo.identity("efficientnet_lite0", 5) == "efficientnet_lite0"
+    assert zoo.identity("small_cnn", 2) == "small_cnn@seed2"
+    whole = zoo.info("efficientnet_lite0?crop=none")
+    assert whole.name == "efficientnet_lite0?crop=none" and whole.preprocess.crop_fraction is None
+    assert whole.preprocess.interpolation == "bicubic" and whole.trained
+    # options are sorted into one canonical name; builder options reach the builder
+    a = nm.load("small_cnn?n_outputs=3&crop=0.5", seed=1)
+    assert (
+        a.name == "small_cnn?crop=0.5&n_outputs=3" == nm.info("small_cnn?crop=0.5&n_outputs=3").name
+    )
+    assert a.module.fc.out_features == 3 and a.preprocess.crop_fraction == 0.5
+    assert (
+        zoo.identity("small_cnn?n_outputs=3&crop=0.5", 1) == "small_cnn?crop=0.5&n_outputs=3@seed1"
+    )
+    for bad, words in (
+        ("small_cnn?crop=1.5", "crop=none"),
+        ("small_cnn?crop", "KEY=VALUE"),
+        ("small_cnnn", "Did you mean 'small_cnn'"),
+        ("timmm:resnet18", "unknown model source"),
+    ):
+        with pytest.raises(ConfigError, match=words):
+            nm.info(bad)
