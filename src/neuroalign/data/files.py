@@ -49,11 +49,12 @@ def read_stimulus_ids(path: str | Path) -> list[str]:
         )
     ids = [s.strip() for s in ids]
     blank = [i for i, s in enumerate(ids) if not s]
-    if blank or not ids:
+    if not ids:
+        raise DataError(f"{path} holds no stimulus ids.")
+    if blank:
         raise DataError(
-            f"{path}: {len(blank) if ids else 'all'} blank stimulus id(s)"
-            + (f", first on data row {blank[0] + 1}" if blank else "")
-            + "; every response row needs an id."
+            f"{path}: {len(blank)} blank stimulus id(s), first on data row {blank[0] + 1}; "
+            "every response row needs an id."
         )
     return ids
 
@@ -200,12 +201,13 @@ def _read_hdf5(path: Path, variable: str | None):
         )
 
 
-def _read_xarray(path: Path, variable: str | None, axes):
+def _read_xarray(path: Path, variable: str | None, axes, repeats_axis: int | None):
     """netCDF through xarray: ``(array, roles, stimulus ids or None, unit columns, metadata)``."""
     import xarray as xr
 
     try:
-        ds = xr.open_dataset(path).load()
+        with xr.open_dataset(path) as opened:
+            ds = opened.load()
     except ValueError as exc:
         raise ConfigError(
             f"cannot open {path} with xarray: {exc}. netCDF-4 files need h5netcdf: "
@@ -222,7 +224,9 @@ def _read_xarray(path: Path, variable: str | None, axes):
         if unknown:
             raise ConfigError(f"axes names {unknown}, but {name} has dims {dims}.")
         axes = [axes.get(d, d) for d in dims]
-    roles = _roles(da.ndim, axes if axes is not None else dims, None)
+    if axes is None and repeats_axis is None:
+        axes = dims  # dims named stimulus, unit[, repeat]
+    roles = _roles(da.ndim, axes, repeats_axis)
     stim_dim, unit_dim = dims[roles.index("stimulus")], dims[roles.index("unit")]
     ids = [str(s) for s in da[stim_dim].values] if stim_dim in da.coords else None
     units = {}
@@ -276,9 +280,15 @@ def _row_ids(stimulus_ids, file_ids, n_rows: int, where: str) -> tuple[list[str]
         else [str(s) for s in stimulus_ids]
     )
     if len(ids) != n_rows:
+        csv = isinstance(stimulus_ids, str | Path)
         raise DataError(
             f"{len(ids)} stimulus ids for the {n_rows} stimulus rows of {where}; give one id per "
-            "row, in row order."
+            "row, in row order"
+            + (
+                " (a one-column CSV has no header row unless it is named stimulus_id)."
+                if csv
+                else "."
+            )
         )
     return ids, False
 
@@ -338,7 +348,7 @@ def read_responses(
         return read_nwb(path, subject=subject, area=area, **nwb)
     if nwb:
         raise ConfigError(f"{sorted(nwb)} apply to NWB files only, not to {path}.")
-    loaded = _load(path, variable, axes)
+    loaded = _load(path, variable, axes, repeats_axis)
     if isinstance(loaded, NeuralData):
         _refuse(
             {**options, "subject": subject, "area": area},
@@ -376,7 +386,7 @@ def _refuse(options: dict, why: str) -> None:
         raise ConfigError(f"{', '.join(given)} do(es) not apply: {why}.")
 
 
-def _load(path: Path, variable: str | None, axes):
+def _load(path: Path, variable: str | None, axes, repeats_axis: int | None):
     """A NeuralData file as is; else ``(array, roles or None, stimulus ids or None, unit
     columns, metadata)`` of the file's response array."""
     suffix = path.suffix.lower()
@@ -392,4 +402,4 @@ def _load(path: Path, variable: str | None, axes):
     if kind == "plain":
         array, ids, columns = _read_hdf5(path, variable)
         return array, None, ids, columns, {}
-    return _read_xarray(path, variable, axes)
+    return _read_xarray(path, variable, axes, repeats_axis)

@@ -122,12 +122,77 @@ def _presentation_table(nwbfile, path: Path, table: str | None, id_column: str |
     return name, column, t
 
 
-def _ragged(table, column: str, n: int) -> list[np.ndarray]:
-    """Rows of a ragged column (``spike_times``, ``obs_intervals``) as arrays."""
-    data = np.asarray(getattr(table, column).data[:])
+def _rows(table, column: str):
+    """Rows of a ragged column (``spike_times``, ``obs_intervals``), one array at a time, read
+    from the file unit by unit (a session's spikes need not fit in memory at once)."""
+    data = getattr(table, column).data
     ends = np.asarray(getattr(table, f"{column}_index").data[:], dtype=np.int64)
-    starts = np.concatenate([[0], ends[:-1]])
-    return [data[a:b] for a, b in zip(starts[:n], ends[:n], strict=True)]
+    for a, b in zip(np.concatenate([[0], ends[:-1]]), ends, strict=True):
+        yield np.asarray(data[a:b], dtype=np.float64)
+
+
+def _counts(units, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Spikes with ``lo <= t < hi``, ``(n_windows, n_units)`` float64; NaN where a unit with
+    ``obs_intervals`` was not observed for the whole window."""
+    out = np.stack([_count(t, lo, hi) for t in _rows(units, "spike_times")], axis=1)
+    out = out.astype(np.float64)
+    if "obs_intervals" in units.colnames:
+        for j, iv in enumerate(_rows(units, "obs_intervals")):
+            if iv.size:
+                out[~_observed(iv, lo, hi), j] = np.nan
+    return out
+
+
+def _presentations(t, name, column, path, window, allow_outside):
+    """Onsets ``(n,)`` in time order, their stimulus ids and how many rows lacked an id."""
+    start, stop = window
+    onsets = np.asarray(t["start_time"].data[:], dtype=np.float64)
+    duration = np.asarray(t["stop_time"].data[:], dtype=np.float64) - onsets
+    ids = _ids(t[column].data[:])
+    keep = np.asarray([i is not None for i in ids])
+    if not keep.any():
+        raise DataError(f"every row of the {name!r} table of {path} lacks a {column!r} value.")
+    if not keep.all():
+        warnings.warn(
+            f"{path}: {int((~keep).sum())} of {keep.size} presentations in {name!r} have no "
+            f"{column!r} (blank or NaN) and were left out.",
+            UserWarning,
+            stacklevel=3,
+        )
+    onsets, duration, ids = onsets[keep], duration[keep], ids[keep]
+    short = np.isfinite(duration) & (duration < stop)
+    if not allow_outside and (start < 0 or short.any()):
+        why = (
+            "it starts before onset"
+            if start < 0
+            else f"{int(short.sum())} presentation(s) end before {stop * 1e3:g} ms, the shortest "
+            f"after {np.min(duration[short]) * 1e3:g} ms"
+        )
+        raise DataError(
+            f"window {start * 1e3:g}–{stop * 1e3:g} ms lies outside presentations of the "
+            f"{name!r} table of {path}: {why}. Choose a window inside every presentation, or pass "
+            "allow_outside=True to count outside them on purpose (baseline, offset responses)."
+        )
+    order = np.argsort(onsets, kind="stable")
+    return onsets[order], ids[order], int((~keep).sum())
+
+
+def _unit_table(units, subject: str, area: str | None) -> pd.DataFrame:
+    """``unit_id`` (``"<subject>-<id>"``), ``subject``, ``area`` and the scalar unit columns."""
+    ids = np.asarray(units.id.data[:])
+    table = pd.DataFrame(
+        {
+            "unit_id": [f"{subject}-{u}" for u in ids],
+            "subject": subject,
+            "area": _areas(units, area),
+        }
+    )
+    for c in units.colnames:
+        col = units[c]
+        if type(col).__name__ == "VectorData" and np.ndim(col.data) == 1 and c not in table:
+            v = np.asarray(col.data[:])
+            table[c] = v.astype(str) if v.dtype.kind in "SO" else v
+    return table
 
 
 def _areas(units, area: str | None) -> np.ndarray | str:
@@ -201,76 +266,23 @@ def read_nwb(
         nwbfile = io.read()
         units = _units_table(nwbfile, path)
         name, column, t = _presentation_table(nwbfile, path, table, id_column)
-        onsets = np.asarray(t["start_time"].data[:], dtype=np.float64)
-        offsets = np.asarray(t["stop_time"].data[:], dtype=np.float64)
-        ids = _ids(t[column].data[:])
-        n_units = len(units.id)
-        spikes = _ragged(units, "spike_times", n_units)
-        observed = (
-            _ragged(units, "obs_intervals", n_units) if "obs_intervals" in units.colnames else None
-        )
+        onsets, ids, left_out = _presentations(t, name, column, path, (start, stop), allow_outside)
+        counts = _counts(units, onsets + start, onsets + stop)
         subj = subject or getattr(nwbfile.subject, "subject_id", None) or path.stem
-        area_values = _areas(units, area)
-        extra = {
-            c: np.asarray(units[c].data[:])
-            for c in units.colnames
-            if type(units[c]).__name__ == "VectorData"
-            and np.ndim(units[c].data) == 1
-            and c not in ("spike_times", "obs_intervals")
-        }
-        unit_ids = np.asarray(units.id.data[:])
-    keep = np.asarray([i is not None for i in ids])
-    if not keep.any():
-        raise DataError(f"every row of the {name!r} table of {path} lacks a {column!r} value.")
-    if not keep.all():
-        warnings.warn(
-            f"{path}: {int((~keep).sum())} of {keep.size} presentations in {name!r} have no "
-            f"{column!r} (blank or NaN) and were left out.",
-            UserWarning,
-            stacklevel=2,
-        )
-    onsets, offsets, ids = onsets[keep], offsets[keep], ids[keep]
-    duration = offsets - onsets
-    short = np.isfinite(duration) & (duration < stop)
-    if not allow_outside and (start < 0 or short.any()):
-        why = (
-            "it starts before onset"
-            if start < 0
-            else f"{int(short.sum())} presentation(s) end before {stop * 1e3:g} ms, the shortest "
-            f"after {np.min(duration[short]) * 1e3:g} ms"
-        )
-        raise DataError(
-            f"window {start * 1e3:g}–{stop * 1e3:g} ms lies outside presentations of the "
-            f"{name!r} table of {path}: {why}. Choose a window inside every presentation, or pass "
-            "allow_outside=True to count outside them on purpose (baseline, offset responses)."
-        )
-    order = np.argsort(onsets, kind="stable")
-    onsets, ids = onsets[order], ids[order]
-    lo, hi = onsets + start, onsets + stop
-    counts = np.stack([_count(s, lo, hi) for s in spikes], axis=1).astype(np.float64)
-    if observed is not None:
-        for j, iv in enumerate(observed):
-            if len(iv):
-                counts[~_observed(iv, lo, hi), j] = np.nan
+        unit_table = _unit_table(units, subj, area)
     stimuli = list(dict.fromkeys(ids))
     code = pd.Index(stimuli).get_indexer(ids)
     rank = pd.Series(code).groupby(code).cumcount().to_numpy()
-    responses = np.full((len(stimuli), n_units, rank.max() + 1), np.nan)
+    responses = np.full((len(stimuli), counts.shape[1], rank.max() + 1), np.nan)
     responses[code, :, rank] = counts
-    unit_table = pd.DataFrame(
-        {"unit_id": [f"{subj}-{u}" for u in unit_ids], "subject": subj, "area": area_values}
-    )
-    for c, v in extra.items():
-        if c not in unit_table:
-            unit_table[c] = v.astype(str) if v.dtype.kind in "SO" else v
     meta = {
         "source_file": path.name,
         "response_unit": f"spike count in [{start * 1e3:g}, {stop * 1e3:g}) ms after onset",
         "window_s": [start, stop],
         "presentation_table": name,
         "id_column": column,
-        "n_presentations": int(keep.sum()),
-        "left_out_presentations": int((~keep).sum()),
+        "n_presentations": len(onsets),
+        "left_out_presentations": left_out,
     }
     try:
         return NeuralData(responses, stimuli, unit_table, meta)
