@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import sys
 import types
@@ -223,6 +224,12 @@ def test_torchvision_enum_weights_only_from_the_hub_cache(fake_torchvision):
     assert torch.equal(model.module.fc.weight, ref.fc.weight)
     assert model.preprocess.size == 28 and model.preprocess.crop_fraction == 28 / 32
     assert model.layers == ("conv1", "act1", "layer1", "pool", "fc")
+    torch.save(ref.state_dict(), fake_torchvision / "mine.pth")
+    from_file = zoo.load(f"torchvision:tiny?weights={fake_torchvision / 'mine.pth'}")
+    assert torch.equal(from_file.module.fc.weight, ref.fc.weight) and from_file.trained
+    assert (
+        from_file.name == f"torchvision:tiny?weights=sha256:{_sha16(fake_torchvision / 'mine.pth')}"
+    )
     untrained = from_torchvision("tiny", seed=4, layers=["layer1"])
     assert untrained.name == "torchvision:tiny" and untrained.layers == ("layer1",)
     assert untrained.preprocess.crop_fraction == 0.875 and untrained.seed == 4
@@ -251,7 +258,7 @@ def fake_transformers(monkeypatch):
 
     def check(name, local_files_only):
         assert local_files_only  # never a download
-        if name not in local:
+        if name not in local and not os.path.isdir(name):
             raise OSError(f"{name} is not in the cache and outgoing traffic has been disabled")
 
     class AutoConfig:
@@ -288,7 +295,7 @@ def fake_transformers(monkeypatch):
     monkeypatch.setitem(sys.modules, "transformers", tr)
 
 
-def test_hf_model_from_disk_exposes_hidden_states_as_layers(fake_transformers):
+def test_hf_model_from_disk_exposes_hidden_states_as_layers(fake_transformers, tmp_path):
     model = zoo.load("hf:org/tiny")
     assert model.layers == ("hidden_states.0", "hidden_states.1") and model.trained
     assert model.name.startswith("hf:org/tiny?weights=sha256:")
@@ -306,6 +313,8 @@ def test_hf_model_from_disk_exposes_hidden_states_as_layers(fake_transformers):
     assert not untrained.trained and zoo.identity("hf:org/tiny?weights=none", 2).endswith("@seed2")
     with pytest.raises(ConfigError, match="no local copy.*huggingface-cli download org/other"):
         zoo.info("hf:org/other")
+    (tmp_path / "my-vit").mkdir()  # a local folder: named by its folder name, not where it lies
+    assert zoo.info(f"hf:{tmp_path / 'my-vit'}").name == model.name.replace("org/tiny", "my-vit")
 
 
 # ------------------------------------------------------------------------------------ file.py
