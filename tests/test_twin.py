@@ -24,6 +24,7 @@ from neuroalign.twin import (
     prepare,
     screen,
     synthesize,
+    synthesize_poles,
 )
 from neuroalign.twin.report import poles_section
 
@@ -109,6 +110,49 @@ def test_norm_holds_exactly_and_seed_is_bit_reproducible(twin):
     alone = synthesize(twin, 1, "max", steps=8, n_seeds=2, seed=5)
     both = synthesize(twin, [0, 1], "max", steps=8, n_seeds=2, seed=5)
     np.testing.assert_array_equal(alone.images[0], both.images[1])
+
+
+@pytest.mark.parametrize("param", ["pixel", "fourier"])
+def test_poles_do_not_depend_on_batch_size_or_grouping(twin, param):
+    """Jitter and noise are drawn per job: a neuron's poles are the same alone, in a batch of
+    several neurons and both directions, and at any batch size."""
+    opts = dict(param=param, steps=6, n_seeds=2, n_copies=3, seed=2)
+    alone = [synthesize(twin, 1, d, batch_size=1, **opts) for d in ("max", "min")]
+    mei, lei = synthesize_poles(twin, [0, 1, 1], batch_size=5, **opts)
+    for one, joint in zip(alone, (mei, lei), strict=True):
+        np.testing.assert_array_equal(one.images[0], joint.images[1])
+        np.testing.assert_array_equal(one.images[0], joint.images[2])
+        np.testing.assert_array_equal(one.seed_responses[0], joint.seed_responses[1])
+    assert (mei.direction, lei.direction) == ("max", "min")
+    assert mei.parameters == {**lei.parameters, "direction": "max"}
+    # jitter and noise were drawn: without them the poles differ
+    plain = synthesize(twin, 1, "max", batch_size=1, **{**opts, "jitter": 0, "noise": 0.0})
+    assert not np.array_equal(plain.images[0], alone[0].images[0])
+
+
+def test_gradient_blur_is_the_reflected_gaussian_filter():
+    from scipy.ndimage import gaussian_filter
+
+    from neuroalign.twin.synthesis import _blur, _gaussian_kernel
+
+    g = torch.randn(3, 17, 20, generator=torch.Generator().manual_seed(0))
+    ref = gaussian_filter(g.double().numpy(), sigma=(0, 1.5, 1.5), mode="mirror", truncate=3.0)
+    got = _blur(g, _gaussian_kernel(1.5)).numpy()
+    np.testing.assert_allclose(got, ref, atol=1e-6)
+    assert torch.equal(_blur(g[1:2], _gaussian_kernel(1.5))[0], _blur(g, _gaussian_kernel(1.5))[1])
+
+
+def test_twins_report_their_device_and_refuse_a_missing_one(twin):
+    from neuroalign.models import zoo
+
+    assert twin.device == torch.device("cpu")  # no weights: the CPU
+    units = model_units(zoo.load("small_cnn", seed=0), "conv2", image_size=32, device="cpu")
+    assert units.device == torch.device("cpu")
+    with pytest.raises(ConfigError, match="unknown torch device"):
+        model_units("small_cnn", "conv2", image_size=32, device="gpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="no CUDA device"):
+            model_units("small_cnn", "conv2", image_size=32, device="cuda")
 
 
 def test_fourier_keeps_natural_spectrum_and_beats_random_phases(twin):

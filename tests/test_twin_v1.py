@@ -8,12 +8,17 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-import typer
 from typer.testing import CliRunner
 
 from neuroalign.errors import ChecksumError, ConfigError, DataError
-from neuroalign.twin import bundled_crops, dual_selectivity, load_v1_twin
-from neuroalign.twin.cli import twin_app
+from neuroalign.twin import (
+    bundled_crops,
+    dual_selectivity,
+    load_v1_twin,
+    screen,
+    synthesize,
+    synthesize_poles,
+)
 from neuroalign.twin.v1 import INFO
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -22,8 +27,6 @@ needs_data = pytest.mark.skipif(
     not (FOLDER / "v1_convnext_5.pth.tar").is_file(),
     reason=f"V1 twin weights not found in {FOLDER} (see neuroalign.twin.v1.INFO.how_to_obtain)",
 )
-app = typer.Typer()
-app.add_typer(twin_app, name="twin")  # as neuroalign.cli wires it
 runner = CliRunner()
 
 
@@ -63,6 +66,8 @@ def test_altered_file_is_refused_before_loading(tmp_path):
 
 
 def test_cli_missing_data_exits_1_with_one_line(tmp_path):
+    from neuroalign.cli import app
+
     res = runner.invoke(app, ["twin", "poles", "--data-dir", str(tmp_path), "--neurons", "0"])
     assert res.exit_code == 1
     assert "dualneuron_v1_twin" in res.output and "Traceback" not in res.output
@@ -164,7 +169,44 @@ def test_poles_beat_screened_images_on_well_predicted_neurons():
 
 
 @needs_data
+def test_device_option_places_the_weights_and_is_checked():
+    twin = load_v1_twin(DATA, device="cpu")
+    assert twin.device == torch.device("cpu")
+    assert {p.device.type for p in twin.parameters()} == {"cpu"}
+    with pytest.raises(ConfigError, match="unknown torch device"):
+        load_v1_twin(DATA, device="gpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="no CUDA device"):
+            load_v1_twin(DATA, device="cuda")
+
+
+@needs_data
+def test_poles_reproducible_and_independent_of_the_batch():
+    """One neuron's poles: bit-identical across runs; the same (to the network's rounding, which
+    depends on the batch size) alone and in a batch of several neurons and both directions."""
+    twin = load_v1_twin(DATA, centered=True)
+    opts = dict(steps=4, n_seeds=1, n_copies=2, seed=4)
+    alone = synthesize(twin, 11, "min", batch_size=1, **opts)
+    again = synthesize(twin, 11, "min", batch_size=1, **opts)
+    np.testing.assert_array_equal(alone.images, again.images)
+    _, lei = synthesize_poles(twin, [3, 11], batch_size=3, **opts)
+    np.testing.assert_allclose(lei.images[1], alone.images[0], atol=1e-4)
+    np.testing.assert_allclose(lei.responses[1], alone.responses[0], rtol=1e-5)
+
+
+@needs_data
+def test_screening_in_batches_equals_one_pass(twin):
+    images = bundled_crops(twin, 10, seed=2)
+    small = screen(twin, images, batch_size=3, cache=False).responses
+    with torch.no_grad():
+        ref = twin(torch.as_tensor(images.images)).double().numpy()
+    np.testing.assert_allclose(small, ref, rtol=1e-5, atol=1e-6)
+
+
+@needs_data
 def test_cli_poles_writes_grid_and_table(tmp_path):
+    from neuroalign.cli import app
+
     out = tmp_path / "poles"
     res = runner.invoke(
         app,

@@ -3,8 +3,8 @@
 A :class:`Twin` maps grey images ``(n, H, W)`` (standardised pixels) to per-neuron responses,
 differentiably. This package loads the paper's macaque V1 twin (:func:`load_v1_twin`), builds twins
 from model layers (:func:`fit_model_twin`, :func:`model_units`), screens image sets for most / least
-activating images (:func:`screen`), synthesises most / least exciting images (:func:`synthesize`)
-and measures each neuron's dual selectivity (:func:`dual_selectivity`). Importing it imports torch.
+activating images (:func:`screen`), synthesises most / least exciting images (:func:`synthesize`,
+:func:`synthesize_poles`) and measures each neuron's dual selectivity (:func:`dual_selectivity`). Importing it imports torch.
 """
 
 from neuroalign.twin.analysis import POLES, DualSelectivityResult, dual_selectivity
@@ -12,7 +12,7 @@ from neuroalign.twin.base import FunctionTwin, Twin, check_neurons, project_norm
 from neuroalign.twin.images import ImageSet, bundled_crops, load_images, prepare
 from neuroalign.twin.model import ModelTwin, UnitTwin, fit_model_twin, model_units
 from neuroalign.twin.screen import Screen, screen
-from neuroalign.twin.synthesis import Synthesis, amplitude_spectrum, synthesize
+from neuroalign.twin.synthesis import Synthesis, amplitude_spectrum, synthesize, synthesize_poles
 from neuroalign.twin.v1 import V1Twin, load_v1_twin
 
 __all__ = [
@@ -38,4 +38,5 @@ __all__ = [
     "project_norm",
     "screen",
     "synthesize",
+    "synthesize_poles",
 ]

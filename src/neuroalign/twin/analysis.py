@@ -34,7 +34,7 @@ from neuroalign._core.jsonio import JsonResult, frame, jsonable, load_json, pack
 from neuroalign.twin.base import Twin, check_neurons
 from neuroalign.twin.images import ImageSet, load_images
 from neuroalign.twin.screen import screen
-from neuroalign.twin.synthesis import synthesize
+from neuroalign.twin.synthesis import synthesize_poles
 
 __all__ = [
     "DualSelectivityResult",
@@ -144,7 +144,7 @@ def dual_selectivity(
     norm: float | None = None,
     dsi_threshold: float = 0.1,
     sparse_threshold: float = 2.0,
-    screen_batch_size: int = 64,
+    screen_batch_size: int | None = None,
     progress: bool | None = None,
     **synthesis_options,
 ) -> DualSelectivityResult:
@@ -154,8 +154,10 @@ def dual_selectivity(
     :func:`~neuroalign.twin.images.load_images` takes (``"bundled"`` crops — ``n_images`` of them,
     drawn with ``seed`` — a folder, a zip, a StimulusSet, an array). ``neurons``: indices (default
     all). ``synthesis_options`` go to :func:`~neuroalign.twin.synthesis.synthesize` (``param``,
-    ``steps``, ``n_seeds``, ...). The skewness uses every screened image; MEIs and LEIs use the
-    same contrast as the screened images.
+    ``steps``, ``n_seeds``, ``batch_size``, ...); MEIs and LEIs are optimised together
+    (:func:`~neuroalign.twin.synthesis.synthesize_poles`). The skewness uses every screened image;
+    MEIs and LEIs use the same contrast as the screened images. Everything runs on the twin's
+    device (``load_v1_twin(device=...)``).
     """
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise ConfigError(f"seed must be an int, got {seed!r}.")
@@ -172,11 +174,8 @@ def dual_selectivity(
     twin.check_images(images.images, "screening images")
     sc = screen(twin, images, batch_size=screen_batch_size, progress=progress)
     resp = sc.responses[:, idx]
-    mei = synthesize(
-        twin, idx, "max", norm=images.norm, seed=seed, progress=progress, **synthesis_options
-    )
-    lei = synthesize(
-        twin, idx, "min", norm=images.norm, seed=seed, progress=progress, **synthesis_options
+    mei, lei = synthesize_poles(
+        twin, idx, norm=images.norm, seed=seed, progress=progress, **synthesis_options
     )
     h, w = twin.image_shape
     baseline = twin.predict(np.zeros((1, h, w), dtype=np.float32), neurons=idx)[0]
@@ -228,7 +227,7 @@ def dual_selectivity(
         "dsi_threshold": float(dsi_threshold),
         "sparse_threshold": float(sparse_threshold),
         "well_predicted_threshold": WELL_PREDICTED,
-        "seconds": {"screen": sc.seconds, "mei": mei.seconds, "lei": lei.seconds},
+        "seconds": {"screen": sc.seconds, "synthesis": mei.seconds},
         "neuroalign": package_version(),
     }
     pole_images = {

@@ -14,8 +14,9 @@ import numpy as np
 import torch
 
 from neuroalign._core.errors import ConfigError, DataError
+from neuroalign.models.extract import module_device
 
-__all__ = ["Twin", "FunctionTwin", "check_neurons", "project_norm"]
+__all__ = ["Twin", "FunctionTwin", "check_neurons", "default_batch_size", "project_norm"]
 
 
 class Twin(torch.nn.Module):
@@ -56,6 +57,12 @@ class Twin(torch.nn.Module):
         if len(ids) != self.n_neurons:
             raise DataError(f"{len(ids)} neuron ids for {self.n_neurons} neurons.")
         self._neuron_ids = ids
+
+    @property
+    def device(self) -> torch.device:
+        """Where the twin's weights are (``twin.to(device)`` moves them); screening and synthesis
+        run there. CPU for a twin without weights."""
+        return module_device(self)
 
     def describe(self) -> dict:
         """JSON-ready description (name, class, image shape, neurons, pixel scale, contrast)."""
@@ -110,8 +117,9 @@ class Twin(torch.nn.Module):
         outs = []
         with torch.no_grad():
             for s in range(0, len(arr), batch_size):
-                r = self(torch.from_numpy(np.ascontiguousarray(arr[s : s + batch_size])))
-                outs.append((r if idx is None else r[:, idx]).double().numpy())
+                x = torch.from_numpy(np.ascontiguousarray(arr[s : s + batch_size]))
+                r = self(x.to(self.device))
+                outs.append((r if idx is None else r[:, idx]).double().cpu().numpy())
         if not outs:
             return np.empty((0, self.n_neurons if idx is None else len(idx)))
         return np.concatenate(outs)
@@ -136,6 +144,15 @@ def check_neurons(neurons: Iterable[int] | int | None, n_neurons: int) -> np.nda
             f"(valid indices 0–{n_neurons - 1})."
         )
     return arr.astype(np.int64)
+
+
+def default_batch_size(batch_size: int | None, device, *, cpu: int, gpu: int) -> int:
+    """``batch_size`` when given (checked: a positive int), else ``cpu`` on the CPU or ``gpu``."""
+    if batch_size is None:
+        return cpu if torch.device(device).type == "cpu" else gpu
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigError(f"batch_size must be a positive int (or None), got {batch_size!r}.")
+    return batch_size
 
 
 def project_norm(x, norm: float):

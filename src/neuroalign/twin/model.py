@@ -25,7 +25,7 @@ from neuroalign._core.errors import ConfigError, DataError
 from neuroalign.data.neural_data import NeuralData
 from neuroalign.data.stimuli import StimulusSet
 from neuroalign.metrics.ceilings import columnwise_pearson
-from neuroalign.models.extract import get_module
+from neuroalign.models.extract import check_device, get_module, module_device
 from neuroalign.models.preprocess import Preprocessing
 from neuroalign.twin.base import Twin
 from neuroalign.twin.images import _grey, _resize
@@ -274,18 +274,21 @@ def model_units(
     channels=None,
     seed: int = 0,
     rms_contrast: float = 0.25,
+    device="cpu",
 ) -> UnitTwin:
     """A :class:`UnitTwin` of ``layer`` of ``model`` (zoo name, ZooModel or nn.Module).
 
     ``image_size`` defaults to the model's input size; ``channels`` (indices) default to all;
     ``seed`` builds untrained zoo models. Pixels are standardised with mean 127.5 and std 63.75
     (0–255 scale) and ``default_norm = rms_contrast · sqrt(H·W)`` (RMS contrast in std units).
+    ``device``: where the twin (and so the module) lives; screening and synthesis run there.
     """
+    device = check_device(device)
     name, module, pre, input_size = _resolve_model(model, seed)
     shape = _image_shape(image_size, input_size)
-    feats = LayerFeatures(module, layer, pre, 127.5, 63.75)
+    feats = LayerFeatures(module, layer, pre, 127.5, 63.75).to(device)
     with torch.no_grad():
-        n_ch = feats(torch.zeros((1, *shape))).shape[1]
+        n_ch = feats(torch.zeros((1, *shape), device=device)).shape[1]
     idx = (
         np.arange(n_ch) if channels is None else np.atleast_1d(np.asarray(channels, dtype=np.int64))
     )
@@ -299,7 +302,7 @@ def model_units(
         idx,
         name=f"{name}:{layer}",
         default_norm=rms_contrast * math.sqrt(shape[0] * shape[1]),
-    )
+    ).to(device)
 
 
 def _stimuli_and_responses(stimuli, responses) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
@@ -346,7 +349,7 @@ def _features(feats: LayerFeatures, x: np.ndarray, batch_size: int, progress) ->
             leave=False,
             disable=None if progress is None else not progress,
         ):
-            outs.append(feats(torch.from_numpy(x[s : s + batch_size])))
+            outs.append(feats(torch.from_numpy(x[s : s + batch_size]).to(module_device(feats))))
     return torch.cat(outs)
 
 
@@ -367,6 +370,7 @@ def fit_model_twin(
     l1: float = 0.03,
     batch_size: int = 32,
     progress: bool | None = None,
+    device="cpu",
 ) -> ModelTwin:
     """Fit a readout from ``layer`` of ``model`` to recorded ``responses`` and return the twin.
 
@@ -387,7 +391,8 @@ def fit_model_twin(
         ``l1 · ‖spatial_k‖₁ · ‖feature_k‖₁`` per neuron, invariant to trading scale between the two).
 
     The twin's ``correlations`` (n_neurons,) hold the held-out Pearson correlations; pixel mean and
-    std are the training stimuli's; ``default_norm`` is their median centred L2 norm.
+    std are the training stimuli's; ``default_norm`` is their median centred L2 norm. Features,
+    the factorised readout's training and the twin live on ``device``.
     """
     from neuroalign.transforms.ridge import Ridge
 
@@ -395,6 +400,7 @@ def fit_model_twin(
         raise ConfigError(f"readout must be 'ridge' or 'factorised', got {readout!r}.")
     if not 0 < test_fraction < 1:
         raise ConfigError(f"test_fraction must lie in (0, 1), got {test_fraction}.")
+    device = check_device(device)
     name, module, pre, input_size = _resolve_model(model, seed)
     ims, y, ids = _stimuli_and_responses(stimuli, responses)
     greys = [_grey(im) for im in ims]
@@ -414,22 +420,22 @@ def fit_model_twin(
     x = ((g - pix_mean) / pix_std).astype(np.float32)
     xc = x[train] - x[train].mean(axis=(1, 2), keepdims=True)
     default_norm = float(np.median(np.sqrt((xc.astype(np.float64) ** 2).sum(axis=(1, 2)))))
-    feats = LayerFeatures(module, layer, pre, pix_mean, pix_std)
+    feats = LayerFeatures(module, layer, pre, pix_mean, pix_std).to(device)
     fmap = _features(feats, x, batch_size, progress)
     if readout == "ridge":
         lin = LinearReadout(np.zeros((1, y.shape[1])), np.zeros(y.shape[1]), pool)
-        X = lin.features(fmap).double().numpy()
+        X = lin.features(fmap).double().cpu().numpy()
         model_r = Ridge(np.logspace(-2, 6, 17) if alphas is None else alphas, cv="gcv").fit(
             X[train], y[train]
         )
-        head = LinearReadout(model_r.coef_, model_r.intercept_, pool)
+        head = LinearReadout(model_r.coef_, model_r.intercept_, pool).to(device)
     else:
         head = _fit_factorised(fmap, y, train, seed, epochs, lr, l1)
     twin = ModelTwin(
         feats, head, shape, y.shape[1], name=f"{name}:{layer}+{readout}", default_norm=default_norm
     )
     with torch.no_grad():
-        pred = twin.readout(fmap[test]).double().numpy()
+        pred = twin.readout(fmap[test]).double().cpu().numpy()
     twin.correlations = columnwise_pearson(pred, y[test])
     twin.train_index, twin.test_index = train, test
     return twin
@@ -443,15 +449,15 @@ def _fit_factorised(fmap, y, train, seed, epochs, lr, l1) -> FactorisedReadout:
     val, fit = perm[:n_val], perm[n_val:]
     f = fmap.float()
     _, c, h, w = f.shape
-    head = FactorisedReadout(y.shape[1], c, h, w, gen)
+    head = FactorisedReadout(y.shape[1], c, h, w, gen).to(f.device)  # drawn on the CPU
     head.mu.copy_(f[fit].mean(dim=(0, 2, 3)))
     head.sigma.copy_(f[fit].std(dim=(0, 2, 3)).clamp_min(1e-6))
     ym, ys = y[fit].mean(0), y[fit].std(0)
     ys = np.where(ys > 0, ys, 1.0)
-    yz = torch.as_tensor((y - ym) / ys, dtype=torch.float32)
+    yz = torch.as_tensor((y - ym) / ys, dtype=torch.float32, device=f.device)
     opt = torch.optim.Adam(head.parameters(), lr=lr)
     best, best_state = math.inf, None
-    fit_t, val_t = torch.as_tensor(fit), torch.as_tensor(val)
+    fit_t, val_t = torch.as_tensor(fit, device=f.device), torch.as_tensor(val, device=f.device)
     for epoch in range(epochs):
         opt.zero_grad()
         penalty = head.spatial.abs().sum((1, 2)) * head.feature.abs().sum(1)

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from neuroalign._core.errors import ConfigError
 from neuroalign.models.fingerprint import model_fingerprint
-from neuroalign.twin.base import Twin, check_neurons
+from neuroalign.twin.base import Twin, check_neurons, default_batch_size
 from neuroalign.twin.images import ImageSet
 
 __all__ = ["Screen", "screen", "clear_cache"]
@@ -66,22 +65,24 @@ def screen(
     twin: Twin,
     images: ImageSet,
     *,
-    batch_size: int = 64,
+    batch_size: int | None = None,
     progress: bool | None = None,
     cache: bool = True,
 ) -> Screen:
     """Responses of every neuron of ``twin`` to every image of ``images`` (batched, no gradient).
 
-    Results are cached in memory (last 8 screens) under the twin's weights + architecture hash and
-    the images' bytes, so screening the same set twice costs one fingerprint. ``progress`` shows a
+    Runs on the twin's device (``batch_size`` images per pass, default 64 on the CPU and 1024 on a
+    GPU; responses stay on the device until the end). Results are cached in memory (last 8
+    screens) under the twin's weights + architecture hash and the images' bytes, whichever device
+    computed them, so screening the same set twice costs one fingerprint. ``progress`` shows a
     progress bar (None: only on a terminal).
     """
     import time
 
     from tqdm.auto import tqdm
 
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ConfigError(f"batch_size must be a positive int, got {batch_size!r}.")
+    device = twin.device
+    batch_size = default_batch_size(batch_size, device, cpu=64, gpu=1024)
     twin.check_images(images.images, "screening images")
     key = _key(twin, images) if cache else None
     if key is not None and key in _CACHE:
@@ -90,7 +91,8 @@ def screen(
     was_training = twin.training
     twin.eval()
     n = len(images)
-    out = np.empty((n, twin.n_neurons))
+    out = torch.empty((n, twin.n_neurons), device=device)
+    on_gpu = device.type == "cuda"
     t0 = time.perf_counter()
     try:
         with (
@@ -105,8 +107,10 @@ def screen(
         ):
             for s in range(0, n, batch_size):
                 x = torch.from_numpy(images.images[s : s + batch_size])
-                out[s : s + len(x)] = twin(x).double().numpy()
+                x = x.pin_memory().to(device, non_blocking=True) if on_gpu else x
+                out[s : s + len(x)] = twin(x)
                 bar.update(len(x))
+            out = out.double().cpu().numpy()
     finally:
         twin.train(was_training)
     seconds = time.perf_counter() - t0

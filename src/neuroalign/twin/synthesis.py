@@ -11,14 +11,21 @@ Two parametrisations of the image ``x (H, W)`` (standardised pixels, see :mod:`n
 After every step the image is centred and scaled back to the L2 norm ``norm`` (for the Fourier
 parametrisation the norm is fixed by ``A`` and the scale is exact by construction), so the
 contrast constraint holds exactly. Pixel images start near the grey screen (random pixels at 1 % of
-the contrast) so the first step follows the neuron's linearised receptive field. Each step evaluates ``n_copies`` jittered (circularly shifted
-by up to ``jitter`` px) and noisy (Gaussian, ``noise`` × the image's RMS) copies and averages
-their responses, which keeps the optimum robust. ``n_seeds`` restarts per neuron and direction;
-the restart with the best clean response (no jitter, no noise) is kept. Adam or SGD (on the
-gradient normalised to unit norm, so ``lr`` is a fraction of the norm per step), both with a cosine
-learning-rate schedule. All randomness comes from local ``torch.Generator`` objects seeded from
-``(seed, neuron, direction, restart)``: the same seed gives a bit-identical image on one machine,
-whichever other neurons are synthesised alongside (with the same ``batch_size``).
+the contrast) so the first step follows the neuron's linearised receptive field. Each step evaluates
+``n_copies`` jittered (circularly shifted by up to ``jitter`` px) and noisy (Gaussian, ``noise`` ×
+the image's RMS) copies and averages their responses, which keeps the optimum robust. ``n_seeds``
+restarts per neuron and direction; the restart with the best clean response (no jitter, no noise)
+is kept. Adam or SGD (on the gradient normalised to unit norm, so ``lr`` is a fraction of the norm
+per step), both with a cosine learning-rate schedule.
+
+Synthesis runs where the twin's weights are (``load_v1_twin(device=...)``, ``twin.to(device)``).
+Many jobs (neuron, direction, restart) are optimised in one batch: the twin treats images
+independently, so the summed objective gives each image its own gradient. Each job has its own
+``torch.Generator`` seeded from ``(seed, neuron, direction, restart)``: it draws the start image and
+the key of the job's jitter and noise, which are then drawn for the whole batch at once on the
+device (:mod:`neuroalign.twin.augment`). The same seed gives a bit-identical image on one machine
+whichever other neurons share the batch and whatever the batch size (to the twin's own rounding,
+which for some networks depends on the batch size).
 """
 
 from __future__ import annotations
@@ -32,9 +39,10 @@ import torch
 import torch.nn.functional as F
 
 from neuroalign._core.errors import ConfigError
-from neuroalign.twin.base import Twin, check_neurons, project_norm
+from neuroalign.twin.augment import job_key, noisy_copies
+from neuroalign.twin.base import Twin, check_neurons, default_batch_size, project_norm
 
-__all__ = ["Synthesis", "synthesize", "amplitude_spectrum", "DEFAULTS"]
+__all__ = ["Synthesis", "synthesize", "synthesize_poles", "amplitude_spectrum", "DEFAULTS"]
 
 DEFAULTS = {
     "param": "pixel",
@@ -47,6 +55,7 @@ DEFAULTS = {
     "blur_sigma": 1.0,
     "alpha": 1.0,
 }
+_BATCH = {"cpu": 16, "gpu": 256}  # jobs per forward pass by default
 _INIT_SCALE = 0.01
 _DEFAULT_LR = {("pixel", "adam"): 0.1, ("pixel", "sgd"): 0.1, ("fourier", "adam"): 0.1,
                ("fourier", "sgd"): 0.5}  # fmt: skip
@@ -59,7 +68,8 @@ class Synthesis:
     ``images``: float64 ``(k, H, W)`` standardised, mean 0, ``‖image‖₂ = norm``;
     ``responses``: ``(k,)`` clean twin response to each image; ``seed_responses``: ``(k, n_seeds)``
     every restart's clean response; ``neurons``: ``(k,)`` indices; ``direction``: ``"max"`` (MEI)
-    or ``"min"`` (LEI); ``parameters``: every setting incl. ``seed``; ``seconds``: wall time.
+    or ``"min"`` (LEI); ``parameters``: every setting incl. ``seed``; ``seconds``: wall time (of
+    the joint run for :func:`synthesize_poles`).
     """
 
     images: np.ndarray
@@ -85,24 +95,27 @@ def amplitude_spectrum(shape: tuple[int, int], alpha: float = 1.0) -> torch.Tens
     return a
 
 
-def _gaussian_kernel(sigma: float) -> torch.Tensor | None:
+def _gaussian_kernel(sigma: float) -> list[float] | None:
+    """Normalised Gaussian weights (float32 values) over ``[−r, r]``, ``r = ceil(3σ)``."""
     if sigma <= 0:
         return None
     r = max(1, int(math.ceil(3 * sigma)))
     t = torch.arange(-r, r + 1, dtype=torch.float32)
     k = torch.exp(-(t**2) / (2 * sigma**2))
-    return k / k.sum()
+    return (k / k.sum()).tolist()
 
 
-def _blur(g: torch.Tensor, k: torch.Tensor | None) -> torch.Tensor:
-    """Separable Gaussian blur of ``(J, H, W)`` with reflect padding."""
+def _blur(g: torch.Tensor, k: list[float] | None) -> torch.Tensor:
+    """Separable Gaussian blur of ``(J, H, W)`` with reflect padding, as weighted sums of shifted
+    slices: each image's result is independent of the batch (a convolution's is not)."""
     if k is None:
         return g
     r = (len(k) - 1) // 2
-    x = g[:, None]
-    x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="reflect"), k.view(1, 1, 1, -1))
-    x = F.conv2d(F.pad(x, (0, 0, r, r), mode="reflect"), k.view(1, 1, -1, 1))
-    return x[:, 0]
+    h, w = g.shape[-2:]
+    x = F.pad(g[:, None], (r, r, 0, 0), mode="reflect")[:, 0]
+    x = sum(k[i] * x[:, :, i : i + w] for i in range(len(k)))
+    x = F.pad(x[:, None], (0, 0, r, r), mode="reflect")[:, 0]
+    return sum(k[i] * x[:, i : i + h] for i in range(len(k)))
 
 
 def _job_seed(seed: int, neuron: int, sign: int, restart: int) -> int:
@@ -119,6 +132,65 @@ def _check(name, value, kind, lo=None, hi=None):
     if not ok:
         rng = f" in [{lo}, {hi}]" if hi is not None else (f" ≥ {lo}" if lo is not None else "")
         raise ConfigError(f"{name} must be a {kind.__name__}{rng}, got {value!r}.")
+
+
+def _settings(
+    twin: Twin,
+    *,
+    param: str = DEFAULTS["param"],
+    norm: float | None = None,
+    steps: int = DEFAULTS["steps"],
+    lr: float | None = None,
+    optimizer: str | None = DEFAULTS["optimizer"],
+    n_seeds: int = DEFAULTS["n_seeds"],
+    n_copies: int = DEFAULTS["n_copies"],
+    jitter: int = DEFAULTS["jitter"],
+    noise: float = DEFAULTS["noise"],
+    blur_sigma: float = DEFAULTS["blur_sigma"],
+    alpha: float = DEFAULTS["alpha"],
+    seed: int = 0,
+    batch_size: int | None = None,
+) -> dict:
+    """Every synthesis setting checked and resolved (defaults filled in), as recorded."""
+    if param not in ("pixel", "fourier"):
+        raise ConfigError(f"param must be 'pixel' or 'fourier', got {param!r}.")
+    if optimizer is None:
+        optimizer = "sgd" if param == "pixel" else "adam"
+    if optimizer not in ("adam", "sgd"):
+        raise ConfigError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}.")
+    _check("steps", steps, int, 1)
+    _check("n_seeds", n_seeds, int, 1)
+    _check("n_copies", n_copies, int, 1)
+    _check("jitter", jitter, int, 0)
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise ConfigError(f"seed must be an int, got {seed!r}; synthesis is always seeded.")
+    for name, v in (("noise", noise), ("blur_sigma", blur_sigma)):
+        if not (isinstance(v, int | float) and v >= 0):
+            raise ConfigError(f"{name} must be a number ≥ 0, got {v!r}.")
+    norm = float(twin.default_norm if norm is None else norm)
+    if not norm > 0:
+        raise ConfigError(f"norm (contrast) must be > 0, got {norm}.")
+    lr = float(_DEFAULT_LR[(param, optimizer)] if lr is None else lr)
+    if not lr > 0:
+        raise ConfigError(f"lr must be > 0, got {lr}.")
+    h, w = twin.image_shape
+    if jitter >= min(h, w) // 2:
+        raise ConfigError(f"jitter {jitter} px is too large for {h}×{w} images.")
+    return {
+        "param": param,
+        "norm": norm,
+        "steps": steps,
+        "lr": lr,
+        "optimizer": optimizer,
+        "n_seeds": n_seeds,
+        "n_copies": n_copies,
+        "jitter": jitter,
+        "noise": float(noise),
+        "blur_sigma": float(blur_sigma),
+        "alpha": float(alpha),
+        "seed": int(seed),
+        "batch_size": default_batch_size(batch_size, twin.device, **_BATCH),
+    }
 
 
 def synthesize(
@@ -138,14 +210,15 @@ def synthesize(
     blur_sigma: float = DEFAULTS["blur_sigma"],
     alpha: float = DEFAULTS["alpha"],
     seed: int = 0,
-    batch_size: int = 16,
+    batch_size: int | None = None,
     progress: bool | None = None,
 ) -> Synthesis:
     """Most (``direction="max"``, MEI) or least (``"min"``, LEI) exciting image per neuron.
 
     Parameters
     ----------
-    twin : a :class:`~neuroalign.twin.base.Twin`; its parameters are not changed.
+    twin : a :class:`~neuroalign.twin.base.Twin`; its parameters are not changed. Synthesis runs
+        on the twin's device.
     neurons : neuron indices (int or sequence); checked against ``twin.n_neurons``.
     param : ``"pixel"`` or ``"fourier"`` (see the module docstring).
     norm : contrast ``‖x − mean(x)‖₂`` in standardised units (default ``twin.default_norm``).
@@ -157,63 +230,41 @@ def synthesize(
     n_seeds : restarts per neuron (best kept); ``n_copies``: jittered noisy copies per step;
     jitter : max circular shift in px; ``noise``: copy noise std relative to the image RMS;
     blur_sigma : Gaussian gradient blur in px (pixel parametrisation); ``alpha``: spectrum exponent.
-    seed : int; ``batch_size``: images optimised together (jobs per forward pass).
+    seed : int; ``batch_size``: jobs (neuron × restart) optimised together, default 16 on the CPU
+        and 256 on a GPU; it changes speed and memory, not the images.
 
     Returns a :class:`Synthesis` (images float64 ``(k, H, W)``).
     """
-    from tqdm.auto import tqdm
-
     if direction not in ("max", "min"):
         raise ConfigError(f"direction must be 'max' (MEI) or 'min' (LEI), got {direction!r}.")
-    if param not in ("pixel", "fourier"):
-        raise ConfigError(f"param must be 'pixel' or 'fourier', got {param!r}.")
-    if optimizer is None:
-        optimizer = "sgd" if param == "pixel" else "adam"
-    if optimizer not in ("adam", "sgd"):
-        raise ConfigError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}.")
-    _check("steps", steps, int, 1)
-    _check("n_seeds", n_seeds, int, 1)
-    _check("n_copies", n_copies, int, 1)
-    _check("jitter", jitter, int, 0)
-    _check("batch_size", batch_size, int, 1)
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise ConfigError(f"seed must be an int, got {seed!r}; synthesis is always seeded.")
-    for name, v in (("noise", noise), ("blur_sigma", blur_sigma)):
-        if not (isinstance(v, int | float) and v >= 0):
-            raise ConfigError(f"{name} must be a number ≥ 0, got {v!r}.")
-    norm = float(twin.default_norm if norm is None else norm)
-    if not norm > 0:
-        raise ConfigError(f"norm (contrast) must be > 0, got {norm}.")
-    lr = float(_DEFAULT_LR[(param, optimizer)] if lr is None else lr)
-    if not lr > 0:
-        raise ConfigError(f"lr must be > 0, got {lr}.")
+    settings = _settings(
+        twin, param=param, norm=norm, steps=steps, lr=lr, optimizer=optimizer, n_seeds=n_seeds,
+        n_copies=n_copies, jitter=jitter, noise=noise, blur_sigma=blur_sigma, alpha=alpha,
+        seed=seed, batch_size=batch_size,
+    )  # fmt: skip
+    return _synthesize(twin, neurons, (direction,), settings, progress)[0]
+
+
+def synthesize_poles(
+    twin: Twin, neurons, *, progress: bool | None = None, **options
+) -> tuple[Synthesis, Synthesis]:
+    """``(MEI, LEI)`` of ``neurons``: :func:`synthesize` in both directions, their jobs sharing
+    batches (twice the images per forward pass). ``options``: :func:`synthesize`'s settings;
+    each result equals the one-direction call with the same options."""
+    return tuple(_synthesize(twin, neurons, ("max", "min"), _settings(twin, **options), progress))
+
+
+def _synthesize(twin: Twin, neurons, directions, s: dict, progress) -> list[Synthesis]:
+    """One :class:`Synthesis` per direction; every (direction, neuron, restart) job batched."""
+    from tqdm.auto import tqdm
+
     idx = check_neurons(neurons, twin.n_neurons)
-    sign = 1 if direction == "max" else -1
+    n_seeds, bs = s["n_seeds"], s["batch_size"]
+    jobs = [(int(n), 1 if d == "max" else -1, r) for d in directions for n in idx
+            for r in range(n_seeds)]  # fmt: skip
     h, w = twin.image_shape
-    if jitter >= min(h, w) // 2:
-        raise ConfigError(f"jitter {jitter} px is too large for {h}×{w} images.")
-    parameters = {
-        "direction": direction,
-        "param": param,
-        "norm": norm,
-        "steps": steps,
-        "lr": lr,
-        "optimizer": optimizer,
-        "n_seeds": n_seeds,
-        "n_copies": n_copies,
-        "jitter": jitter,
-        "noise": float(noise),
-        "blur_sigma": float(blur_sigma),
-        "alpha": float(alpha),
-        "seed": int(seed),
-        "batch_size": batch_size,
-    }
-    jobs = [(int(n), r) for n in idx for r in range(n_seeds)]
     finals = np.empty((len(jobs), h, w))
     clean = np.empty(len(jobs))
-    amp = amplitude_spectrum((h, w), alpha) if param == "fourier" else None
-    kernel = _gaussian_kernel(float(blur_sigma)) if param == "pixel" else None
-    pix_rms = norm / math.sqrt(h * w)
     was_training = twin.training
     twin.eval()
     req = [p.requires_grad for p in twin.parameters()]
@@ -222,75 +273,80 @@ def synthesize(
     t0 = time.perf_counter()
     try:
         with tqdm(
-            total=len(jobs) * steps,
+            total=len(jobs) * s["steps"],
             unit="step",
-            desc=f"{'MEI' if sign > 0 else 'LEI'} {twin.name}",
+            desc=f"{'+'.join('MEI' if d == 'max' else 'LEI' for d in directions)} {twin.name}",
             leave=False,
             disable=None if progress is None else not progress,
         ) as bar:
-            for s in range(0, len(jobs), batch_size):
-                chunk = jobs[s : s + batch_size]
-                gens = [
-                    torch.Generator().manual_seed(_job_seed(seed, n, sign, r)) for n, r in chunk
-                ]
-                imgs = _run_chunk(
-                    twin, chunk, gens, sign, param, norm, steps, lr, optimizer, n_copies,
-                    jitter, float(noise), kernel, amp, pix_rms, bar,
-                )  # fmt: skip
-                finals[s : s + len(chunk)] = imgs
+            for start in range(0, len(jobs), bs):
+                chunk = jobs[start : start + bs]
+                finals[start : start + len(chunk)] = imgs = _run_chunk(twin, chunk, s, bar)
                 with torch.no_grad():
-                    r = twin(torch.from_numpy(imgs.astype(np.float32))).double()
-                clean[s : s + len(chunk)] = [float(r[j, n]) for j, (n, _) in enumerate(chunk)]
+                    r = twin(torch.from_numpy(imgs.astype(np.float32)).to(twin.device))
+                    pick = r[torch.arange(len(chunk)), torch.tensor([n for n, _, _ in chunk])]
+                clean[start : start + len(chunk)] = pick.double().cpu().numpy()
     finally:
         for p, q in zip(twin.parameters(), req, strict=True):
             p.requires_grad_(q)
         twin.train(was_training)
-    seed_resp = clean.reshape(len(idx), n_seeds)
-    best = np.argmax(sign * seed_resp, axis=1)
-    sel = np.arange(len(idx)) * n_seeds + best
-    return Synthesis(
-        images=finals[sel],
-        responses=seed_resp[np.arange(len(idx)), best],
-        seed_responses=seed_resp,
-        neurons=idx,
-        direction=direction,
-        parameters=parameters,
-        seconds=time.perf_counter() - t0,
-    )
+    seconds = time.perf_counter() - t0
+    out = []
+    for k, direction in enumerate(directions):
+        sign = 1 if direction == "max" else -1
+        part = slice(k * len(idx) * n_seeds, (k + 1) * len(idx) * n_seeds)
+        seed_resp = clean[part].reshape(len(idx), n_seeds)
+        best = np.argmax(sign * seed_resp, axis=1)
+        sel = np.arange(len(idx)) * n_seeds + best
+        out.append(
+            Synthesis(
+                images=finals[part][sel],
+                responses=seed_resp[np.arange(len(idx)), best],
+                seed_responses=seed_resp,
+                neurons=idx,
+                direction=direction,
+                parameters={"direction": direction, **s},
+                seconds=seconds,
+            )
+        )
+    return out
 
 
-def _run_chunk(
-    twin, chunk, gens, sign, param, norm, steps, lr, optimizer, n_copies, jitter, noise, kernel,
-    amp, pix_rms, bar,
-) -> np.ndarray:  # fmt: skip
-    """Optimise one batch of jobs; returns their final images float64 ``(J, H, W)`` at ``norm``."""
+def _run_chunk(twin: Twin, chunk, s: dict, bar) -> np.ndarray:
+    """Optimise one batch of jobs ``(neuron, sign, restart)`` on the twin's device; returns their
+    final images float64 ``(J, H, W)`` at ``norm``."""
+    dev = twin.device
     h, w = twin.image_shape
     j = len(chunk)
+    param, norm, optimizer, steps = s["param"], s["norm"], s["optimizer"], s["steps"]
+    pix_rms = norm / math.sqrt(h * w)
+    gens = [torch.Generator().manual_seed(_job_seed(s["seed"], *job)) for job in chunk]
     if param == "pixel":
         init = torch.stack([torch.randn(h, w, generator=g) for g in gens])
         # start near the grey screen (1 % of the contrast): the first step follows the neuron's
         # linearised receptive field instead of keeping random pixels outside it
-        var = (project_norm(init, norm) * _INIT_SCALE).clone().requires_grad_(True)
-        step_lr = lr * (pix_rms if optimizer == "adam" else norm)
+        var = project_norm(init, norm) * _INIT_SCALE
+        step_lr = s["lr"] * (pix_rms if optimizer == "adam" else norm)
+        kernel = _gaussian_kernel(s["blur_sigma"])
     else:
+        amp = amplitude_spectrum((h, w), s["alpha"]).to(dev)
         var = torch.stack(
-            [
-                (torch.rand(amp.shape, generator=g, dtype=torch.float64) * 2 - 1) * math.pi
-                for g in gens
-            ]
-        ).requires_grad_(True)
-        amp64 = amp.to(torch.float64)
-        step_lr = lr
+            [(torch.rand(amp.shape, generator=g, dtype=torch.float64) * 2 - 1) * math.pi
+             for g in gens]
+        )  # fmt: skip
+        step_lr = s["lr"]
+    keys = torch.stack([job_key(g) for g in gens]).to(dev)
+    var = var.to(dev).requires_grad_(True)
     opt = (
         torch.optim.Adam([var], lr=step_lr)
         if optimizer == "adam"
         else torch.optim.SGD([var], lr=step_lr)
     )
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=0.0)
-    neuron_idx = torch.tensor([n for n, _ in chunk])
-    signs = float(sign)
-
-    conj_rows = (-torch.arange(h)) % h
+    neuron_idx = torch.tensor([[n] for n, _, _ in chunk], device=dev)
+    signs = torch.tensor([sign for _, sign, _ in chunk], dtype=torch.float32, device=dev)
+    noise_std = s["noise"] * pix_rms
+    conj_rows = (-torch.arange(h, device=dev)) % h
     real_cols = [0] + ([w // 2] if w % 2 == 0 else [])
 
     def image(v):
@@ -301,26 +357,14 @@ def _run_chunk(
         cols = v[:, :, real_cols]
         v = v.clone()
         v[:, :, real_cols] = 0.5 * (cols - cols[:, conj_rows])
-        spec = torch.polar(amp64.expand_as(v), v)
+        spec = torch.polar(amp.expand_as(v), v)
         return project_norm(torch.fft.irfft2(spec, s=(h, w)), norm).float()
 
-    for _ in range(steps):
+    for step in range(steps):
         opt.zero_grad(set_to_none=True)
-        x = image(var)
-        copies = []
-        for i, g in enumerate(gens):
-            for _c in range(n_copies):
-                xi = x[i]
-                if jitter:
-                    dy, dx = torch.randint(-jitter, jitter + 1, (2,), generator=g).tolist()
-                    xi = torch.roll(xi, shifts=(dy, dx), dims=(0, 1))
-                if noise:
-                    xi = xi + (noise * pix_rms) * torch.randn(h, w, generator=g)
-                copies.append(xi)
-        r = twin(torch.stack(copies))  # (j * n_copies, n_neurons)
-        r = r.view(j, n_copies, -1).mean(1)
-        target = r.gather(1, neuron_idx[:, None])[:, 0]
-        loss = -signs * target.sum()
+        x = noisy_copies(image(var), keys, step, s["n_copies"], s["jitter"], noise_std)
+        r = twin(x).view(j, s["n_copies"], -1).mean(1)  # (J, n_neurons)
+        loss = -(signs * r.gather(1, neuron_idx)[:, 0]).sum()
         loss.backward()
         if param == "pixel":
             g = _blur(var.grad, kernel)
@@ -337,5 +381,5 @@ def _run_chunk(
                 var.copy_(project_norm(var, norm))
         bar.update(j)
     with torch.no_grad():
-        x = image(var).double()
+        x = image(var).double().cpu()
     return project_norm(x.numpy(), norm)

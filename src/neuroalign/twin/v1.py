@@ -24,6 +24,7 @@ from neuroalign._core.errors import DataError
 from neuroalign.datasets import dualneuron2025
 from neuroalign.datasets.dualneuron2025 import CITATION, INFO, MEMBERS
 from neuroalign.datasets.registry import resolve_data_dir
+from neuroalign.models.extract import check_device
 from neuroalign.twin.base import Twin
 
 __all__ = ["INFO", "V1Twin", "V1Member", "load_v1_twin", "CITATION"]
@@ -172,10 +173,12 @@ class _GaussianReadout(nn.Module):
 
     def forward(self, fmap):
         n, c = fmap.shape[:2]
-        mu = torch.zeros_like(self._mu) if self.centered else self._mu.clamp(-1.0, 1.0)
-        grid = mu.expand(n, -1, -1, -1)
+        w = self._features.view(c, -1)  # (C, N)
+        if self.centered:  # one sampling point for every neuron: sample once, then a matmul
+            y = F.grid_sample(fmap, fmap.new_zeros(n, 1, 1, 2), align_corners=True)  # (n, C, 1, 1)
+            return torch.addmm(self.bias, y.view(n, c), w)
+        grid = self._mu.clamp(-1.0, 1.0).expand(n, -1, -1, -1)
         y = F.grid_sample(fmap, grid, mode="bilinear", align_corners=True)  # (n, C, N, 1)
-        w = self._features.view(1, c, -1)
         return (y.squeeze(-1) * w).sum(1) + self.bias
 
 
@@ -263,16 +266,22 @@ def _twin_folder(data_dir) -> Path:
 
 
 def load_v1_twin(
-    data_dir: str | os.PathLike | None = None, *, centered: bool = False, verify: bool = True
+    data_dir: str | os.PathLike | None = None,
+    *,
+    centered: bool = False,
+    verify: bool = True,
+    device="cpu",
 ) -> V1Twin:
     """Load the five-member V1 twin from ``<data_dir>/dualneuron_v1_twin`` (or $NEUROALIGN_DATA).
 
-    Every file is checked against its SHA-256 before it is read (``verify=False`` skips only the
+    ``device`` (``"cpu"``, ``"cuda"``, ``"cuda:1"``, a ``torch.device``): where the weights go;
+    screening, synthesis and :func:`~neuroalign.twin.analysis.dual_selectivity` run there. Every file is checked against its SHA-256 before it is read (``verify=False`` skips only the
     hashing, never the presence check); each member loads with ``strict=True``, so every key of
     the published state_dict is used and every parameter of the rebuilt network is set.
     Raises :class:`DataError` naming the folder, the missing files and where to get them, and
     :class:`~neuroalign._core.errors.ChecksumError` for altered files.
     """
+    device = check_device(device)
     folder = _twin_folder(data_dir)
     files = dualneuron2025.load(folder, verify=verify)
     digests = files.checksums
@@ -296,4 +305,4 @@ def load_v1_twin(
     twin.checksums = digests
     for p in twin.parameters():
         p.requires_grad_(False)
-    return twin
+    return twin.to(device)
