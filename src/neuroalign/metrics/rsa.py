@@ -9,6 +9,8 @@ the noise ceiling follow rsatoolbox (Nili et al. 2014; Schütt et al. 2023) so n
 - ``"cosine"``: cosine of the angle between the two dissimilarity vectors (no centring).
 - ``"kendall_tau_a"`` (alias ``"tau-a"``): Kendall's τ_a = (concordant − discordant) / (m·(m−1)/2)
   over the ``m`` entries, ties counted as neither (the comparison for models that predict ties).
+- ``"kendall_tau_b"`` (aliases ``"tau-b"``, ``"kendall"``): Kendall's τ_b, the same numerator over
+  ``sqrt((T − ties_a)(T − ties_b))``.
 - ``"rho_a"`` (alias ``"rho-a"``): 12 · Σ (rank_a − mean)(rank_b − mean) / (m³ − m).
 
 Noise ceiling of a group of subject RDMs (rsatoolbox ``boot_noise_ceiling``): the *lower* bound is
@@ -16,15 +18,29 @@ the mean over subjects of the similarity between a subject's RDM and the pooled 
 subjects; the *upper* bound uses the pooled RDM of *all* subjects. Pooling is the average that is
 optimal for the method: ranks for the rank methods, z-scored RDMs for Pearson, RMS-normalised
 RDMs for cosine.
+
+Speed: many model RDMs are compared with many subject RDMs in one call; each RDM is ranked once
+(:mod:`~neuroalign.metrics.ranks`), the correlation-type methods are one matrix product of
+normalised rows, Kendall's τ costs ``O(m log m)`` per pair, and the noise ceiling pools every
+leave-one-out set at once and runs through the same comparisons.
+
+Stimuli: RDMs that carry stimulus ids (:class:`~neuroalign.data.rdms.RDMCollection`) are joined on
+them (rows and columns of the second reordered to the first's stimuli; stimuli only one side has
+are left out with an ``AlignmentWarning``); bare arrays are positional and must be over the same
+stimuli in the same order.
 """
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
-from scipy.spatial.distance import pdist, squareform
-from scipy.stats import kendalltau, rankdata
 
 from neuroalign._core.errors import ConfigError, DataError
+from neuroalign.data.align import align_rows, stimulus_ids
+from neuroalign.metrics.dissimilarity import rdm_from_features
+from neuroalign.metrics.ranks import kendall_s, rank_rows
+from neuroalign.solvers.backend import single_threaded_blas
 
 __all__ = [
     "RSA_METHODS",
@@ -35,9 +51,17 @@ __all__ = [
     "rdm_similarity",
 ]
 
-RSA_METHODS = ("spearman", "pearson", "cosine", "kendall_tau_a", "rho_a")
-_ALIASES = {"corr": "pearson", "tau-a": "kendall_tau_a", "rho-a": "rho_a", "tau_a": "kendall_tau_a"}
-_METRICS = ("correlation", "euclidean", "sqeuclidean", "cosine")
+RSA_METHODS = ("spearman", "pearson", "cosine", "kendall_tau_a", "kendall_tau_b", "rho_a")
+_ALIASES = {
+    "corr": "pearson",
+    "tau-a": "kendall_tau_a",
+    "tau_a": "kendall_tau_a",
+    "tau-b": "kendall_tau_b",
+    "tau_b": "kendall_tau_b",
+    "kendall": "kendall_tau_b",
+    "rho-a": "rho_a",
+}
+_RANKED = ("spearman", "rho_a", "kendall_tau_a", "kendall_tau_b")
 
 
 def _method(method: str) -> str:
@@ -50,30 +74,19 @@ def _method(method: str) -> str:
     return m
 
 
-def rdm(features, metric: str = "correlation") -> np.ndarray:
+def rdm(features, metric: str = "correlation", *, compute=None) -> np.ndarray:
     """RDM ``(n_stimuli, n_stimuli)`` of ``features (n_stimuli, n_features)``.
 
     ``metric``: ``"correlation"`` (1 − Pearson r between two stimuli's feature patterns, the
-    usual choice), ``"euclidean"``, ``"sqeuclidean"`` or ``"cosine"`` (scipy ``pdist`` metrics).
-    Raises :class:`DataError` for non-finite features or, with ``"correlation"``, a stimulus whose
-    pattern is constant (its correlation is undefined).
+    usual choice), ``"cosine"``, ``"euclidean"`` or ``"sqeuclidean"`` (as scipy ``pdist``;
+    rsatoolbox's ``"euclidean"`` RDM is ``"sqeuclidean"`` divided by ``n_features``). Computed
+    from Gram matrices blocked over features (:mod:`~neuroalign.metrics.dissimilarity`): any
+    number of features, memory-mapped arrays included; ``compute`` sets backend (``"torch:cuda"``)
+    and precision (float32 entries within ~1e-7 of float64 ``pdist``, float64 within ~1e-15).
+    Raises :class:`DataError` for non-finite features or, with ``"correlation"`` / ``"cosine"``, a
+    stimulus whose pattern is constant (its distance is undefined).
     """
-    if metric not in _METRICS:
-        raise ConfigError(f"unknown RDM metric {metric!r}; choose one of {list(_METRICS)}.")
-    x = np.asarray(features, dtype=np.float64)
-    if x.ndim != 2 or x.shape[0] < 3:
-        raise DataError(f"features must be (n_stimuli >= 3, n_features), got shape {x.shape}.")
-    if not np.isfinite(x).all():
-        raise DataError("features hold NaN or infinite values; an RDM needs finite features.")
-    if metric in ("correlation", "cosine"):
-        norm = x - x.mean(axis=1, keepdims=True) if metric == "correlation" else x
-        flat = np.linalg.norm(norm, axis=1) == 0
-        if flat.any():
-            raise DataError(
-                f"{int(flat.sum())} stimuli have a constant feature pattern, so their {metric} "
-                "distance is undefined; drop them or use metric='euclidean'."
-            )
-    return squareform(pdist(x, metric=metric), checks=False)
+    return rdm_from_features(features, metric, compute)
 
 
 def condensed(rdms) -> np.ndarray:
@@ -96,39 +109,27 @@ def condensed(rdms) -> np.ndarray:
     raise DataError(f"RDMs must be (n, n), (k, n, n), (m,) or (k, m); got shape {a.shape}.")
 
 
-def _centre(v: np.ndarray) -> np.ndarray:
-    return v - v.mean(axis=1, keepdims=True)
+def _stimuli(x) -> SimpleNamespace:
+    ids = stimulus_ids(x)
+    return SimpleNamespace(stimulus_ids=ids, n_stimuli=0 if ids is None else len(ids))
 
 
-def _cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    na = np.linalg.norm(a, axis=1)
-    nb = np.linalg.norm(b, axis=1)
-    if (na == 0).any() or (nb == 0).any():
-        raise DataError("an RDM is constant (all dissimilarities equal); it cannot be compared.")
-    return (a @ b.T) / np.outer(na, nb)
+def _reordered(x, index) -> np.ndarray:
+    """Condensed RDMs of ``x`` over its stimuli ``index`` (None: as they are)."""
+    if index is None:
+        return condensed(x)
+    r = x.rdms[:, index][:, :, index]
+    iu = np.triu_indices(len(index), 1)
+    return r[:, iu[0], iu[1]]
 
 
-def _tau_a(x: np.ndarray, y: np.ndarray) -> float:
-    """Kendall τ_a from scipy's τ_b: τ_a = τ_b · sqrt((n0 − n1)(n0 − n2)) / n0."""
-    m = x.size
-    n0 = m * (m - 1) / 2
-    n1 = sum(c * (c - 1) / 2 for c in np.unique(x, return_counts=True)[1])
-    n2 = sum(c * (c - 1) / 2 for c in np.unique(y, return_counts=True)[1])
-    denom = (n0 - n1) * (n0 - n2)
-    if denom == 0:
-        return 0.0
-    tau_b = kendalltau(x, y, variant="b").statistic
-    return float(tau_b * np.sqrt(denom) / n0)
-
-
-def compare_rdms(a, b, method: str = "spearman") -> np.ndarray:
-    """Similarity of every RDM in ``a`` with every RDM in ``b``: ``(k_a, k_b)``.
-
-    ``a``, ``b``: anything :func:`condensed` accepts, over the same stimuli in the same order;
-    ``method``: see the module docstring.
-    """
-    m = _method(method)
-    va, vb = condensed(a), condensed(b)
+def _paired(a, b) -> tuple[np.ndarray, np.ndarray]:
+    """Condensed RDMs of ``a`` and ``b`` over the same stimuli (module docstring), checked."""
+    if stimulus_ids(a) is not None and stimulus_ids(b) is not None:
+        al = align_rows(_stimuli(a), _stimuli(b), ("a", "b"))
+        va, vb = _reordered(a, al.index_a), _reordered(b, al.index_b)
+    else:
+        va, vb = condensed(a), condensed(b)
     if va.shape[1] != vb.shape[1]:
         raise DataError(
             f"RDMs of different sizes ({va.shape[1]} vs {vb.shape[1]} entries); compare RDMs over "
@@ -136,18 +137,66 @@ def compare_rdms(a, b, method: str = "spearman") -> np.ndarray:
         )
     if not (np.isfinite(va).all() and np.isfinite(vb).all()):
         raise DataError("RDMs hold NaN or infinite entries.")
-    if m == "cosine":
-        return _cosine(va, vb)
-    if m == "pearson":
-        return _cosine(_centre(va), _centre(vb))
-    ra = np.apply_along_axis(rankdata, 1, va)
-    rb = np.apply_along_axis(rankdata, 1, vb)
-    if m == "spearman":
-        return _cosine(_centre(ra), _centre(rb))
-    if m == "rho_a":
-        n = va.shape[1]
-        return 12.0 * (_centre(ra) @ _centre(rb).T) / (n**3 - n)
-    return np.array([[_tau_a(x, y) for y in vb] for x in va])
+    if va.shape[1] < 2:
+        raise DataError("RDMs over fewer than 3 stimuli (one entry) cannot be compared.")
+    return va, vb
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    norm = np.linalg.norm(v, axis=1, keepdims=True)
+    if (norm == 0).any():
+        raise DataError("an RDM is constant (all dissimilarities equal); it cannot be compared.")
+    return v / norm
+
+
+def _prepare(v: np.ndarray, method: str):
+    """What a comparison under ``method`` multiplies: unit rows, or the ranks (τ)."""
+    if method == "cosine":
+        return _unit(v)
+    if method == "pearson":
+        return _unit(v - v.mean(axis=1, keepdims=True))
+    ranked = rank_rows(v)
+    if method.startswith("kendall"):
+        return ranked
+    r = ranked.ranks - (v.shape[1] + 1) / 2.0
+    if method == "spearman":
+        return _unit(r)
+    m = v.shape[1]
+    return r * np.sqrt(12.0 / (m**3 - m))  # rho_a: 12 Σ r_a r_b / (m³ − m)
+
+
+def _similarity(pa, pb, method: str, pairs: np.ndarray | None = None) -> np.ndarray:
+    """All ``(k_a, k_b)`` similarities, or those of the row ``pairs (n, 2)`` only (``(n,)``)."""
+    if not method.startswith("kendall"):
+        if pairs is not None:
+            return np.einsum("ij,ij->i", pa[pairs[:, 0]], pb[pairs[:, 1]])
+        with single_threaded_blas():  # a small product: waking BLAS threads costs more
+            return pa @ pb.T
+    ka, kb = pa.order.shape[0], pb.order.shape[0]
+    todo = np.indices((ka, kb)).reshape(2, -1).T if pairs is None else pairs
+    s = kendall_s(pa, pb, todo).astype(np.float64)
+    m = pa.order.shape[1]
+    total = m * (m - 1) / 2.0
+    if method == "kendall_tau_a":
+        out = s / total
+    else:
+        den = np.sqrt((total - pa.ties[todo[:, 0]]) * (total - pb.ties[todo[:, 1]]))
+        if (den == 0).any():
+            raise DataError("an RDM is constant (all dissimilarities tied); τ_b is undefined.")
+        out = s / den
+    return out if pairs is not None else out.reshape(ka, kb)
+
+
+def compare_rdms(a, b, method: str = "spearman") -> np.ndarray:
+    """Similarity of every RDM in ``a`` with every RDM in ``b``: ``(k_a, k_b)``.
+
+    ``a``, ``b``: anything :func:`condensed` accepts; RDMCollections are joined on stimulus ids,
+    bare arrays must be over the same stimuli in the same order. ``method``: see the module
+    docstring. Each RDM is ranked once however many it meets.
+    """
+    m = _method(method)
+    va, vb = _paired(a, b)
+    return _similarity(_prepare(va, m), _prepare(vb, m), m)
 
 
 def rdm_similarity(a, b, method: str = "spearman") -> float:
@@ -158,15 +207,14 @@ def rdm_similarity(a, b, method: str = "spearman") -> float:
     return float(s[0, 0])
 
 
-def _pool(v: np.ndarray, method: str) -> np.ndarray:
-    """The pooled RDM ``(1, m)`` that is optimal under ``method`` (as rsatoolbox ``pool_rdm``)."""
+def _pool_terms(v: np.ndarray, method: str) -> np.ndarray:
+    """Per-subject terms whose mean is the RDM optimal under ``method`` (rsatoolbox ``pool_rdm``):
+    RMS-normalised RDMs (cosine), z-scored RDMs (Pearson), ranks (rank methods)."""
     if method == "cosine":
-        v = v / np.sqrt(np.mean(v**2, axis=1, keepdims=True))
-    elif method == "pearson":
-        v = _centre(v) / v.std(axis=1, keepdims=True)
-    else:
-        v = np.apply_along_axis(rankdata, 1, v)
-    return v.mean(axis=0, keepdims=True)
+        return v / np.sqrt(np.mean(v**2, axis=1, keepdims=True))
+    if method == "pearson":
+        return (v - v.mean(axis=1, keepdims=True)) / v.std(axis=1, keepdims=True)
+    return rank_rows(v).ranks
 
 
 def noise_ceiling(subject_rdms, method: str = "spearman") -> tuple[float, float]:
@@ -174,17 +222,22 @@ def noise_ceiling(subject_rdms, method: str = "spearman") -> tuple[float, float]
 
     ``subject_rdms``: ``(k, n, n)``, ``(k, m)`` or an RDMCollection, one RDM per subject (average
     a subject's sessions first). Lower bound: mean similarity of each subject with the pooled RDM
-    of the others (leave one out); upper bound: with the pooled RDM of all subjects.
+    of the others (leave one out); upper bound: with the pooled RDM of all subjects. Every
+    leave-one-out pool comes from one sum, and all ``2k`` comparisons run as one batch.
     """
     m = _method(method)
     v = condensed(subject_rdms)
     k = v.shape[0]
     if k < 2:
         raise DataError("a noise ceiling needs RDMs of at least 2 subjects.")
-    everyone = _pool(v, m)
-    lower, upper = [], []
-    for i in range(k):
-        others = _pool(np.delete(v, i, axis=0), m)
-        lower.append(compare_rdms(v[i], others, m)[0, 0])
-        upper.append(compare_rdms(v[i], everyone, m)[0, 0])
-    return float(np.mean(lower)), float(np.mean(upper))
+    v, _ = _paired(v, v)
+    terms = _pool_terms(v, m)
+    total = terms.sum(axis=0)
+    pools = np.vstack([(total - terms) / (k - 1), total / k])
+    sims = _similarity(
+        _prepare(v, m),
+        _prepare(pools, m),
+        m,
+        pairs=np.concatenate([np.c_[np.arange(k), np.arange(k)], np.c_[np.arange(k), [k] * k]]),
+    )
+    return float(sims[:k].mean()), float(sims[k:].mean())
