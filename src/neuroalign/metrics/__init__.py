@@ -1,5 +1,5 @@
 """Predictivity (cross-validated prediction; forward, reverse and inter-animal noise-corrected EV),
-RSA (RDMs, RDM comparison, noise ceilings) and CKA."""
+RSA (RDMs, RDM comparison, noise ceilings), CKA and shape distances between populations."""
 
 from neuroalign.metrics.cka import (
     centre_gram,
@@ -7,7 +7,9 @@ from neuroalign.metrics.cka import (
     cka_noise_ceiling,
     gram_from_rdm,
     linear_cka,
+    rbf_cka,
     rdm_cka,
+    u_centre_gram,
 )
 from neuroalign.metrics.crossval import cross_val_predict, kfold_indices
 from neuroalign.metrics.predictivity import (
@@ -25,6 +27,12 @@ from neuroalign.metrics.rsa import (
     noise_ceiling,
     rdm,
     rdm_similarity,
+)
+from neuroalign.metrics.shape_metrics import (
+    one_to_one_distance,
+    procrustes_distance,
+    shape_distances,
+    soft_matching_distance,
 )
 
 __all__ = [
@@ -44,8 +52,14 @@ __all__ = [
     "kfold_indices",
     "linear_cka",
     "noise_ceiling",
+    "one_to_one_distance",
+    "procrustes_distance",
+    "rbf_cka",
     "rdm",
     "rdm_cka",
     "rdm_similarity",
     "reverse_ev",
+    "shape_distances",
+    "soft_matching_distance",
+    "u_centre_gram",
 ]
