@@ -91,8 +91,11 @@ def test_rows_must_match_stimuli():
     pop = make_population(n_subjects=2, n_areas=1, units_per_subject=8, n_stimuli=60, seed=4)
     with pytest.raises(DataError, match="60 stimuli"):
         compare(np.ones((59, 5)), pop.data, "ridge", **FAST)
-    with pytest.raises(DataError, match="one subject"):
-        compare(np.ones((60, 5)), pop.data.select(subject="S1"), "ridge", **FAST)
+    # one subject: the model's scores alone, no animal baseline (said so in params and summary)
+    one = compare(pop.features(pop.areas[0]), pop.data.select(subject="S1"), "ridge", **FAST)
+    assert one.params["baseline"] is False and one.animals.empty
+    assert one.summary["animal_median_ev"].isna().all() and not one.summary["masquerades"].any()
+    assert (one.summary["model_median_ev"] > 0).all()
 
 
 def test_constant_model_unit_is_invalid_not_a_warning():

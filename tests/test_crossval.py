@@ -40,13 +40,13 @@ def test_fast_ridge_equals_sklearn_per_fold(shape, alphas):
     splits = [(np.setdiff1d(np.arange(shape[0]), te), te) for te in folds]
     ref_est = SkRidge(alphas) if np.ndim(alphas) == 0 else RidgeCV(alphas, alpha_per_target=True)
     ref = sk_cross_val_predict(ref_est, X, Y, cv=splits)
-    ours = cross_val_predict(Ridge(alphas), X, Y, folds=folds)
+    ours = cross_val_predict(Ridge(alphas, cv="loo", penalty="absolute"), X, Y, folds=folds)
     np.testing.assert_allclose(ours, ref, atol=1e-8, rtol=0)
 
 
 def test_generic_path_equals_fast_path():
     X, Y = _data(30, 8)
-    fast = cross_val_predict(Ridge(2.0), X, Y, n_folds=6, seed=2)
+    fast = cross_val_predict(Ridge(2.0, penalty="absolute"), X, Y, n_folds=6, seed=2)
     generic = cross_val_predict(SkWrapped(2.0), X, Y, n_folds=6, seed=2)
     np.testing.assert_allclose(fast, generic, atol=1e-10)
 
@@ -54,12 +54,12 @@ def test_generic_path_equals_fast_path():
 def test_torch_and_float32_fast_path():
     pytest.importorskip("torch")
     X, Y = _data(40, 70)
-    ref = cross_val_predict(Ridge(np.logspace(-1, 3, 5)), X, Y, seed=0)
-    tor = cross_val_predict(Ridge(np.logspace(-1, 3, 5), backend="torch:cpu"), X, Y, seed=0)
+    ref = cross_val_predict(Ridge(np.logspace(-1, 3, 5), penalty="absolute"), X, Y, seed=0)
+    tor = cross_val_predict(Ridge(np.logspace(-1, 3, 5), backend="torch:cpu", penalty="absolute"), X, Y, seed=0)
     np.testing.assert_allclose(tor, ref, atol=1e-10)
-    f32 = cross_val_predict(Ridge(10.0), X, Y, seed=0, dtype=np.float32)
+    f32 = cross_val_predict(Ridge(10.0, penalty="absolute"), X, Y, seed=0, dtype=np.float32)
     np.testing.assert_allclose(
-        f32, cross_val_predict(Ridge(10.0), X, Y, seed=0), rtol=1e-4, atol=1e-4
+        f32, cross_val_predict(Ridge(10.0, penalty="absolute"), X, Y, seed=0), rtol=1e-4, atol=1e-4
     )
 
 
@@ -89,10 +89,10 @@ def test_fast_gcv_equals_per_fold_fits(shape):
     ref = np.empty(Y.shape)
     for te in folds:
         tr = np.setdiff1d(np.arange(shape[0]), te)
-        ref[te] = Ridge(grid, cv="gcv").fit(X[tr], Y[tr]).predict(X[te])
-    ours = cross_val_predict(Ridge(grid, cv="gcv"), X, Y, folds=folds)
+        ref[te] = Ridge(grid, cv="gcv", penalty="absolute").fit(X[tr], Y[tr]).predict(X[te])
+    ours = cross_val_predict(Ridge(grid, cv="gcv", penalty="absolute"), X, Y, folds=folds)
     np.testing.assert_allclose(ours, ref, atol=1e-8, rtol=0)
-    fixed = cross_val_predict(Ridge(0.3), X, Y, folds=folds)
+    fixed = cross_val_predict(Ridge(0.3, penalty="absolute"), X, Y, folds=folds)
     ref_fixed = sk_cross_val_predict(
         SkRidge(0.3), X, Y, cv=[(np.setdiff1d(np.arange(shape[0]), te), te) for te in folds]
     )

@@ -84,7 +84,7 @@ def _check(res, ref):
 @pytest.mark.parametrize("p", [12, 70])  # primal and dual forms
 def test_forward_equals_brute_force(p):
     neural, features = _population(p=p)
-    res = forward_ev(features, neural, Ridge(0.1), n_folds=4, n_draws=3, seed=7)
+    res = forward_ev(features, neural, Ridge(0.1, penalty="absolute"), n_folds=4, n_draws=3, seed=7)
     _check(res, brute_force_ev(features, neural, lambda: SkRidge(0.1), 4, 3, 7))
     assert res.direction == "forward" and res.n_draws == 3 and res.seed == 7
     np.testing.assert_array_equal(res.rho_target_draws.shape, (3, neural.shape[1]))
@@ -94,14 +94,14 @@ def test_forward_equals_brute_force(p):
 @pytest.mark.parametrize("missing", [True, False])  # False: B halves derived as 2·mean − A
 def test_reverse_equals_brute_force(p, missing):
     neural, features = _population(p=p, missing=missing)
-    res = reverse_ev(neural, features, Ridge(0.1), n_folds=4, n_draws=3, seed=7)
+    res = reverse_ev(neural, features, Ridge(0.1, penalty="absolute"), n_folds=4, n_draws=3, seed=7)
     _check(res, brute_force_ev(neural, features, lambda: SkRidge(0.1), 4, 3, 7))
     np.testing.assert_array_equal(res.rho_target, 1.0)
 
 
 def test_b_halves_are_derived_only_when_repeats_split_evenly():
     from neuroalign.data.splits import split_half_means
-    from neuroalign.metrics.predictivity import _derived_halves
+    from neuroalign.solvers.oof_fits import Fit, _derived_halves
 
     for missing, expected in [(False, {2, 4}), (True, set())]:
         neural, features = _population(missing=missing)
@@ -111,16 +111,20 @@ def test_b_halves_are_derived_only_when_repeats_split_evenly():
         class Plan:
             dtype = np.float64
 
-        sources = [mean, *halves]
-        plans = {id(s): Plan for s in sources}
-        assert _derived_halves(sources, [features] * 5, plans) == expected
-        assert _derived_halves(sources, [features, *halves], plans) == set()
+        def fits(targets):
+            roles = [("mean", 0), ("a", 0), ("b", 0), ("a", 1), ("b", 1)]
+            srcs = [mean, *halves]
+            return [Fit(s, t, r, i) for s, t, (r, i) in zip(srcs, targets, roles, strict=True)]
+
+        plans = [Plan] * 5
+        assert _derived_halves(fits([features] * 5), plans) == expected
+        assert _derived_halves(fits([features, *halves]), plans) == set()
 
 
 def test_interanimal_equals_brute_force():
     neural, _ = _population(sites=10)
     a, b = neural[:, :4], neural[:, 4:]
-    res = interanimal_ev(a, b, Ridge(1.0), n_folds=4, n_draws=3, seed=2)
+    res = interanimal_ev(a, b, Ridge(1.0, penalty="absolute"), n_folds=4, n_draws=3, seed=2)
     _check(res, brute_force_ev(a, b, lambda: SkRidge(1.0), 4, 3, 2))
 
 
@@ -129,7 +133,7 @@ def test_per_target_alpha_equals_ridgecv(direction):
     neural, features = _population(p=40)
     src, tgt = (features, neural) if direction == "forward" else (neural, features)
     fn = forward_ev if direction == "forward" else reverse_ev
-    res = fn(src, tgt, Ridge(GRID, cv="loo"), n_folds=4, n_draws=2, seed=3)
+    res = fn(src, tgt, Ridge(GRID, cv="loo", penalty="absolute"), n_folds=4, n_draws=2, seed=3)
     ref = brute_force_ev(src, tgt, lambda: RidgeCV(GRID, alpha_per_target=True), 4, 2, 3)
     _check(res, ref)
 
@@ -144,16 +148,16 @@ def test_torch_backend_equals_numpy():
     pytest.importorskip("torch")
     neural, features = _population(p=70)
     for fn, args in [(forward_ev, (features, neural)), (reverse_ev, (neural, features))]:
-        a = fn(*args, Ridge(GRID, cv="gcv"), n_folds=4, n_draws=2, seed=0)
-        b = fn(*args, Ridge(GRID, cv="gcv"), n_folds=4, n_draws=2, seed=0, backend="torch:cpu")
+        a = fn(*args, Ridge(GRID, cv="gcv", penalty="absolute"), n_folds=4, n_draws=2, seed=0)
+        b = fn(*args, Ridge(GRID, cv="gcv", penalty="absolute"), n_folds=4, n_draws=2, seed=0, backend="torch:cpu")
         np.testing.assert_allclose(b.ev, a.ev, atol=1e-8)
 
 
 def test_float32_within_a_tenth_of_a_point():
     neural, features = _population(n=80, sites=8, reps=6, p=300, missing=False)
     for fn, args in [(forward_ev, (features, neural)), (reverse_ev, (neural, features))]:
-        a = fn(*args, Ridge(10.0), n_folds=4, n_draws=3, seed=0)
-        b = fn(*args, Ridge(10.0), n_folds=4, n_draws=3, seed=0, dtype="float32")
+        a = fn(*args, Ridge(10.0, penalty="absolute"), n_folds=4, n_draws=3, seed=0)
+        b = fn(*args, Ridge(10.0, penalty="absolute"), n_folds=4, n_draws=3, seed=0, dtype="float32")
         assert np.nanmax(np.abs(a.ev - b.ev)) < 0.1
 
 
@@ -163,14 +167,14 @@ def test_float32_with_an_alpha_grid_within_a_tenth_of_a_point():
     neural, features = _population(n=80, sites=8, reps=6, p=300, missing=False)
     grid = np.logspace(-2, 7, 60)
     for fn, args in [(forward_ev, (features, neural)), (reverse_ev, (neural, features))]:
-        a = fn(*args, Ridge(grid, cv="gcv"), n_folds=4, n_draws=3, seed=0)
-        b = fn(*args, Ridge(grid, cv="gcv"), n_folds=4, n_draws=3, seed=0, dtype="float32")
+        a = fn(*args, Ridge(grid, cv="gcv", penalty="absolute"), n_folds=4, n_draws=3, seed=0)
+        b = fn(*args, Ridge(grid, cv="gcv", penalty="absolute"), n_folds=4, n_draws=3, seed=0, dtype="float32")
         assert np.nanmax(np.abs(a.ev - b.ev)) < 0.1
 
 
 def test_pearson_of_a_constant_column_is_nan():
-    from neuroalign.metrics.predictivity import _pearson
     from neuroalign.solvers.backend import NumpyBackend
+    from neuroalign.solvers.oof_fits import pearson_from_sums as _pearson
 
     rng = np.random.default_rng(0)
     for dt in (np.float32, np.float64):
@@ -187,10 +191,10 @@ def test_neural_data_input_and_block_streaming():
         {"unit_id": [f"u{i}" for i in range(neural.shape[1])], "subject": "m1", "area": "IT"}
     )
     nd = NeuralData(neural, [f"s{i}" for i in range(neural.shape[0])], units)
-    a = reverse_ev(neural, features, Ridge(0.1), n_folds=4, n_draws=2, seed=5)
-    b = reverse_ev(nd, features, Ridge(0.1), n_folds=4, n_draws=2, seed=5, block_size=7)
+    a = reverse_ev(neural, features, Ridge(0.1, penalty="absolute"), n_folds=4, n_draws=2, seed=5)
+    b = reverse_ev(nd, features, Ridge(0.1, penalty="absolute"), n_folds=4, n_draws=2, seed=5, block_size=7)
     np.testing.assert_allclose(b.ev, a.ev, atol=1e-10)
-    c = reverse_ev(nd, features, Ridge(0.1), n_folds=4, n_draws=2, seed=6)
+    c = reverse_ev(nd, features, Ridge(0.1, penalty="absolute"), n_folds=4, n_draws=2, seed=6)
     assert not np.allclose(c.ev, a.ev)  # the seed matters
 
 
@@ -198,41 +202,41 @@ def test_invalid_units_are_nan_flagged_and_warned():
     neural, features = _population(p=10, missing=False)
     features[:, 3] = 0.0  # a dead unit: constant target
     with pytest.warns(PredictivityWarning, match="constant_target: 1"):
-        res = reverse_ev(neural, features, Ridge(0.1), n_folds=4, n_draws=2, seed=0)
+        res = reverse_ev(neural, features, Ridge(0.1, penalty="absolute"), n_folds=4, n_draws=2, seed=0)
     assert res.flags["constant_target"][3] and np.isnan(res.ev[3]) and not res.valid[3]
     assert res.valid.sum() == features.shape[1] - 1
     rng = np.random.default_rng(0)  # repeats s + 3e and s - 3e: split-half correlation < 0
     s, e = rng.normal(size=(2, neural.shape[0], 2))
     anti = np.stack([s + 3 * e, s - 3 * e], axis=2)
     with pytest.warns(PredictivityWarning, match="unreliable_target"):
-        res = forward_ev(features, anti, Ridge(0.1), n_folds=4, n_draws=2, seed=0)
+        res = forward_ev(features, anti, Ridge(0.1, penalty="absolute"), n_folds=4, n_draws=2, seed=0)
     assert res.flags["unreliable_target"].all() and np.isnan(res.ev).all()
 
 
 def test_bad_input():
     neural, features = _population(p=10)
     with pytest.raises(DataError, match="repeats"):
-        forward_ev(features, neural.mean(axis=2), Ridge(0.1))
+        forward_ev(features, neural.mean(axis=2), Ridge(0.1, penalty="absolute"))
     with pytest.raises(DataError, match="stimuli"):
-        forward_ev(features[:-1], neural, Ridge(0.1))
+        forward_ev(features[:-1], neural, Ridge(0.1, penalty="absolute"))
     bad = neural.copy()
     bad[0, 0, 0] = np.inf
     with pytest.raises(DataError, match="infinite"):
-        forward_ev(features, bad, Ridge(0.1))
+        forward_ev(features, bad, Ridge(0.1, penalty="absolute"))
     bad = neural.copy()
     bad[0, 0, 1:] = np.nan
     with pytest.raises(DataError, match="2 valid repeats"):
-        reverse_ev(bad, features, Ridge(0.1))
+        reverse_ev(bad, features, Ridge(0.1, penalty="absolute"))
     with pytest.raises(DataError, match="NaN"):
-        forward_ev(np.full_like(features, np.nan), neural, Ridge(0.1))
+        forward_ev(np.full_like(features, np.nan), neural, Ridge(0.1, penalty="absolute"))
     with pytest.raises(DataError, match="numeric"):
-        forward_ev(features.astype(str), neural, Ridge(0.1))
+        forward_ev(features.astype(str), neural, Ridge(0.1, penalty="absolute"))
     with pytest.raises(DataError, match="folds"):
-        forward_ev(features[:5], neural[:5], Ridge(0.1), n_folds=10)
+        forward_ev(features[:5], neural[:5], Ridge(0.1, penalty="absolute"), n_folds=10)
     with pytest.raises(ConfigError, match="n_draws"):
-        forward_ev(features, neural, Ridge(0.1), n_draws=0)
+        forward_ev(features, neural, Ridge(0.1, penalty="absolute"), n_draws=0)
     with pytest.raises(ConfigError, match="dtype"):
-        forward_ev(features, neural, Ridge(0.1), dtype="float16")
+        forward_ev(features, neural, Ridge(0.1, penalty="absolute"), dtype="float16")
 
 
 def test_parallel_blocks_are_bitwise_reproducible():
@@ -241,11 +245,11 @@ def test_parallel_blocks_are_bitwise_reproducible():
 
     neural, features = _population(p=40)
     kw = dict(n_folds=4, n_draws=2, seed=3, block_size=8)
-    a = reverse_ev(neural, features, Ridge(GRID, cv="gcv"), **kw)
+    a = reverse_ev(neural, features, Ridge(GRID, cv="gcv", penalty="absolute"), **kw)
     with threadpool_limits(1):
-        b = reverse_ev(neural, features, Ridge(GRID, cv="gcv"), **kw)
+        b = reverse_ev(neural, features, Ridge(GRID, cv="gcv", penalty="absolute"), **kw)
     np.testing.assert_array_equal(a.ev, b.ev)
-    c = reverse_ev(neural, features, Ridge(GRID, cv="gcv"), **{**kw, "block_size": 13})
+    c = reverse_ev(neural, features, Ridge(GRID, cv="gcv", penalty="absolute"), **{**kw, "block_size": 13})
     np.testing.assert_allclose(c.ev, a.ev, atol=1e-10)
 
 
@@ -257,13 +261,13 @@ def test_float32_stays_float32_when_well_conditioned():
     from neuroalign.solvers.ridge import PrecisionWarning
 
     neural, features = _population(n=80, sites=8, reps=6, p=300, missing=False)
-    a = forward_ev(features, neural, Ridge(10.0), n_folds=4, n_draws=2, return_predictions=True)
+    a = forward_ev(features, neural, Ridge(10.0, penalty="absolute"), n_folds=4, n_draws=2, return_predictions=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error", PrecisionWarning)
         b = forward_ev(
             features,
             neural,
-            Ridge(10.0),
+            Ridge(10.0, penalty="absolute"),
             n_folds=4,
             n_draws=2,
             dtype="float32",
@@ -274,7 +278,7 @@ def test_float32_stays_float32_when_well_conditioned():
     assert np.nanmax(np.abs(a.ev - b.ev)) < 0.1
 
 
-@pytest.mark.parametrize("transform", [Ridge(0.1), Ridge(GRID, cv="loo"), SkWrapped(0.1)])
+@pytest.mark.parametrize("transform", [Ridge(0.1, penalty="absolute"), Ridge(GRID, cv="loo", penalty="absolute"), SkWrapped(0.1)])
 def test_returned_predictions_are_the_trial_mean_oof(transform):
     neural, features = _population(p=40)
     res = reverse_ev(

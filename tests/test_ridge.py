@@ -26,7 +26,7 @@ def _data(n, p, t=4, seed=0):
 @pytest.mark.parametrize("solver", ["auto", "primal", "dual"])
 def test_fixed_alpha_equals_sklearn(shape, solver):
     X, Y = _data(*shape)
-    ours = Ridge(0.7, solver=solver).fit(X, Y)
+    ours = Ridge(0.7, solver=solver, penalty="absolute").fit(X, Y)
     ref = SkRidge(0.7).fit(X, Y)
     np.testing.assert_allclose(ours.coef_, ref.coef_.T, atol=1e-8, rtol=0)
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-8, rtol=0)
@@ -38,7 +38,7 @@ def test_fixed_alpha_equals_sklearn(shape, solver):
 @pytest.mark.parametrize("solver", ["primal", "dual"])
 def test_loo_per_target_equals_ridgecv(shape, solver):
     X, Y = _data(*shape)
-    ours = Ridge(ALPHAS, cv="loo", solver=solver).fit(X, Y)
+    ours = Ridge(ALPHAS, cv="loo", solver=solver, penalty="absolute").fit(X, Y)
     ref = RidgeCV(ALPHAS, alpha_per_target=True).fit(X, Y)
     np.testing.assert_array_equal(ours.alpha_, ref.alpha_)
     assert len(set(ours.alpha_)) > 1  # the per-target choice is exercised
@@ -48,7 +48,7 @@ def test_loo_per_target_equals_ridgecv(shape, solver):
 
 def test_shared_alpha_equals_ridgecv():
     X, Y = _data(40, 15)
-    ours = Ridge(ALPHAS, cv="loo", alpha_per_target=False).fit(X, Y)
+    ours = Ridge(ALPHAS, cv="loo", alpha_per_target=False, penalty="absolute").fit(X, Y)
     ref = RidgeCV(ALPHAS).fit(X, Y)
     assert np.all(ours.alpha_ == ref.alpha_)
     np.testing.assert_allclose(ours.predict(X), ref.predict(X), atol=1e-8, rtol=0)
@@ -57,7 +57,7 @@ def test_shared_alpha_equals_ridgecv():
 @pytest.mark.parametrize("solver", ["primal", "dual"])
 def test_kfold_equals_gridsearch(solver):
     X, Y = _data(50, 30, t=1)
-    ours = Ridge(ALPHAS, cv=5, solver=solver).fit(X, Y)
+    ours = Ridge(ALPHAS, cv=5, solver=solver, penalty="absolute").fit(X, Y)
     ref = GridSearchCV(SkRidge(), {"alpha": ALPHAS}, cv=KFold(5), scoring="neg_mean_squared_error")
     ref.fit(X, Y[:, 0])
     assert ours.alpha_[0] == ref.best_params_["alpha"]
@@ -70,7 +70,7 @@ def test_kfold_equals_gridsearch(solver):
 def test_gcv_is_the_closed_form(solver):
     """GCV(α) = n‖(I − H)y‖² / (n − tr H)² with the hat matrix H of ridge with intercept."""
     X, Y = _data(25, 10 if solver == "primal" else 40, t=2)
-    ours = Ridge(ALPHAS, cv="gcv", solver=solver).fit(X, Y)
+    ours = Ridge(ALPHAS, cv="gcv", solver=solver, penalty="absolute").fit(X, Y)
     n = X.shape[0]
     Xc = X - X.mean(0)
     for i, a in enumerate(ALPHAS):
@@ -84,22 +84,22 @@ def test_torch_backend_equals_numpy():
     pytest.importorskip("torch")
     for shape in [(40, 15), (20, 50)]:
         X, Y = _data(*shape)
-        a = Ridge(ALPHAS, cv="loo").fit(X, Y)
-        b = Ridge(ALPHAS, cv="loo", backend="torch:cpu").fit(X, Y)
+        a = Ridge(ALPHAS, cv="loo", penalty="absolute").fit(X, Y)
+        b = Ridge(ALPHAS, cv="loo", backend="torch:cpu", penalty="absolute").fit(X, Y)
         np.testing.assert_array_equal(a.alpha_, b.alpha_)
         np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-10)
 
 
 def test_float32_matches_and_ill_conditioned_switches():
     X, Y = _data(60, 20)
-    ref = Ridge(1.0).fit(X, Y)
-    ours = Ridge(1.0).fit(X.astype(np.float32), Y.astype(np.float32))
+    ref = Ridge(1.0, penalty="absolute").fit(X, Y)
+    ours = Ridge(1.0, penalty="absolute").fit(X.astype(np.float32), Y.astype(np.float32))
     np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=1e-4)
     # nearly collinear columns with a tiny penalty: float32 would be wrong, so it runs in float64
     Xbad = np.c_[X, X[:, :1] + 1e-3 * np.random.default_rng(1).normal(size=(60, 1))]
     with pytest.warns(PrecisionWarning, match="float64"):
-        f32 = Ridge(1e-6).fit(Xbad.astype(np.float32), Y.astype(np.float32))
-    f64 = Ridge(1e-6).fit(Xbad.astype(np.float32).astype(np.float64), Y.astype(np.float32))
+        f32 = Ridge(1e-6, penalty="absolute").fit(Xbad.astype(np.float32), Y.astype(np.float32))
+    f64 = Ridge(1e-6, penalty="absolute").fit(Xbad.astype(np.float32).astype(np.float64), Y.astype(np.float32))
     np.testing.assert_allclose(f32.predict(Xbad), f64.predict(Xbad), rtol=1e-8, atol=1e-8)
 
 
@@ -122,8 +122,8 @@ def test_float32_chooses_as_float64(shape, cv):
     X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
     X64, Y64 = X32.astype(np.float64), Y32.astype(np.float64)
     grid = np.logspace(-2, 6, 400)
-    f32 = Ridge(grid, cv=cv).fit(X32, Y32)
-    f64 = Ridge(grid, cv=cv).fit(X64, Y64)
+    f32 = Ridge(grid, cv=cv, penalty="absolute").fit(X32, Y32)
+    f64 = Ridge(grid, cv=cv, penalty="absolute").fit(X64, Y64)
     assert len(np.unique(f64.alpha_)) > 10  # the choice is exercised
     e = f64.cv_errors_
     at_f32 = e[np.searchsorted(grid, f32.alpha_), np.arange(t)]
@@ -155,7 +155,7 @@ def test_float32_near_ties_where_few_directions_are_left_out():
 def test_zero_variance_column_gets_zero_weight():
     X, Y = _data(30, 5)
     X[:, 2] = 4.0
-    ours = Ridge(0.5).fit(X, Y)
+    ours = Ridge(0.5, penalty="absolute").fit(X, Y)
     ref = SkRidge(0.5).fit(X, Y)
     np.testing.assert_allclose(ours.coef_[2], 0, atol=1e-12)
     np.testing.assert_allclose(ours.predict(X), ref.predict(X), atol=1e-8)
@@ -183,21 +183,21 @@ def test_registry_and_containment():
 )
 def test_bad_input_is_refused(X, Y, match):
     with pytest.raises(DataError, match=match):
-        Ridge(1.0).fit(X, Y)
+        Ridge(1.0, penalty="absolute").fit(X, Y)
 
 
 def test_bad_parameters_are_refused():
     X, Y = _data(10, 3)
     for bad in [0.0, -1.0, [1.0, np.nan], []]:
         with pytest.raises(ConfigError, match="alphas"):
-            Ridge(bad).fit(X, Y)
+            Ridge(bad, penalty="absolute").fit(X, Y)
     with pytest.raises(ConfigError, match="cv"):
-        Ridge(ALPHAS, cv="bogus").fit(X, Y)
+        Ridge(ALPHAS, cv="bogus", penalty="absolute").fit(X, Y)
     with pytest.raises(ConfigError, match="solver"):
-        Ridge(1.0, solver="qr").fit(X, Y)
+        Ridge(1.0, solver="qr", penalty="absolute").fit(X, Y)
     with pytest.raises(ConfigError, match="backend"):
-        Ridge(1.0, backend="jax").fit(X, Y)
+        Ridge(1.0, backend="jax", penalty="absolute").fit(X, Y)
     with pytest.raises(DataError, match="stimuli"):
-        Ridge(ALPHAS, cv=20).fit(X, Y)
+        Ridge(ALPHAS, cv=20, penalty="absolute").fit(X, Y)
     with pytest.raises(DataError, match="not fitted"):
         Ridge().predict(X)

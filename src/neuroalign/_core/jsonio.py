@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -16,10 +17,41 @@ __all__ = ["JsonResult", "frame", "jsonable", "load_json", "package_version"]
 
 
 class JsonResult:
-    """Mixin: ``to_json(path=None)`` from the subclass's ``to_dict()`` (NaN written as null)."""
+    """The one JSON round trip of every result dataclass: ``to_dict`` writes each field, a
+    DataFrame as its column lists, with ``"kind": KIND`` (the class's ``kind`` attribute, e.g.
+    ``"neuroalign.IATCResult/1"``); ``from_dict`` / ``from_json`` read them back (a field annotated
+    as a DataFrame becomes one again; a field absent from an older file takes its default).
+    Fields listed in ``_not_saved`` are left out (large arrays kept only in memory)."""
 
-    def to_dict(self) -> dict[str, Any]:  # pragma: no cover - interface
-        raise NotImplementedError
+    kind: ClassVar[str] = ""
+    _not_saved: ClassVar[tuple[str, ...]] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind}
+        for f in dataclasses.fields(self):
+            if f.name in self._not_saved:
+                continue
+            v = getattr(self, f.name)
+            out[f.name] = v.to_dict(orient="list") if isinstance(v, pd.DataFrame) else v
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]):
+        """Inverse of :meth:`to_dict`."""
+        kwargs = {}
+        for f in dataclasses.fields(cls):
+            if f.name not in d or f.name in cls._not_saved:
+                continue
+            v = d[f.name]
+            if "DataFrame" in str(f.type) and isinstance(v, dict):
+                v = frame(v)
+            kwargs[f.name] = v
+        return cls(**kwargs)
+
+    @classmethod
+    def from_json(cls, text_or_path: str | Path):
+        """Inverse of :meth:`to_json` (a JSON string or a path)."""
+        return cls.from_dict(load_json(text_or_path, cls.kind))
 
     def to_json(self, path: str | Path | None = None) -> str:
         """JSON text (NaN written as null); also written to ``path`` when given."""
@@ -76,6 +108,10 @@ def jsonable(v):
         return v.tolist()
     if isinstance(v, np.generic):
         return v.item()
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        return {k: jsonable(x) for k, x in dataclasses.asdict(v).items()}
+    if isinstance(v, tuple):
+        return [jsonable(x) for x in v]
     try:
         json.dumps(v)
         return v

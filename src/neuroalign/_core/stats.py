@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-__all__ = ["columnwise_pearson", "spearman_brown"]
+__all__ = ["columnwise_pearson", "nanmean", "nanmedian", "spearman_brown"]
 
 
 def spearman_brown(r, factor: float = 2.0):
@@ -27,3 +29,23 @@ def columnwise_pearson(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     den = np.sqrt(np.einsum("ij,ij->j", a, a) * np.einsum("ij,ij->j", b, b))
     with np.errstate(invalid="ignore", divide="ignore"):
         return num / den
+
+
+def nanmedian(a, axis=None):
+    """``np.nanmedian`` without its warning: NaN where every value is NaN (or none is given)."""
+    a = np.asarray(a, dtype=float)
+    if a.size == 0:
+        return np.nan if axis is None else np.full(np.delete(a.shape, axis), np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(a, axis=axis)
+
+
+def nanmean(a, axis=None):
+    """``np.nanmean`` without its warning: NaN where every value is NaN (or none is given)."""
+    a = np.asarray(a, dtype=float)
+    if a.size == 0:
+        return np.nan if axis is None else np.full(np.delete(a.shape, axis), np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(a, axis=axis)

@@ -15,22 +15,19 @@ mapped across areas too, distance = 1 − symmetrised median EV / 100, label = a
 from __future__ import annotations
 
 import itertools
-import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from neuroalign._core.errors import ConfigError, DataError
-from neuroalign._core.jsonio import JsonResult, frame, jsonable, load_json, package_version
+from neuroalign._core.jsonio import JsonResult, jsonable, package_version
 from neuroalign.analysis.bootstrap import paired_bootstrap_median_ev
+from neuroalign.analysis.pairs import Pair, animal_pairs, map_pairs, pairs_frame
 from neuroalign.analysis.specificity import population_silhouette, symmetrised_distance
 from neuroalign.data.neural_data import NeuralData
-from neuroalign.metrics.predictivity import PredictivityWarning, interanimal_ev
-from neuroalign.transforms.base import Transform, get, minimal
+from neuroalign.transforms.base import Transform, get, minimal, resolve
 
 __all__ = ["IATCResult", "as_population", "default_candidates", "estimate_iatc"]
 
@@ -61,38 +58,15 @@ class IATCResult(JsonResult):
     selected: list[str]
     best: str
     params: dict[str, Any] = field(default_factory=dict)
+    kind: ClassVar[str] = "neuroalign.IATCResult/1"
 
     def transform(self) -> Transform:
         """A fresh instance of the first selected class, with the parameters it was estimated with."""
         name = self.selected[0]
-        return get(name)(**self.params.get("transforms", {}).get(name, {}))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": "neuroalign.IATCResult/1",
-            "selected": self.selected,
-            "best": self.best,
-            "params": self.params,
-            "accuracy": self.accuracy.to_dict(orient="list"),
-            "specificity": None
-            if self.specificity is None
-            else self.specificity.to_dict(orient="list"),
-            "scores": self.scores.to_dict(orient="list"),
-        }
-
-    @classmethod
-    def from_json(cls, text_or_path: str | Path) -> IATCResult:
-        """Inverse of :meth:`to_json` (a JSON string or a path)."""
-        d = load_json(text_or_path, "neuroalign.IATCResult/1")
-        spec = d["specificity"]
-        return cls(
-            scores=frame(d["scores"]),
-            accuracy=frame(d["accuracy"]),
-            specificity=None if spec is None else frame(spec),
-            selected=list(d["selected"]),
-            best=d["best"],
-            params=d["params"],
-        )
+        cls = get(name)
+        params = self.params.get("transforms", {}).get(name, {})
+        known = cls().get_params()
+        return cls(**{k: v for k, v in params.items() if k in known})
 
 
 def as_population(population) -> NeuralData:
@@ -126,18 +100,6 @@ def _candidates(candidates, counts: dict[tuple[str, str], int], explicit: bool) 
             continue
         kept.append(n)
     return kept
-
-
-def _pairs(population: NeuralData, area: str, pairing: str):
-    subjects = list(
-        dict.fromkeys(population.units.loc[population.units["area"] == area, "subject"])
-    )
-    if pairing == "pairwise":
-        for a, b in itertools.permutations(subjects, 2):
-            yield (a,), b
-    else:
-        for b in subjects:
-            yield tuple(s for s in subjects if s != b), b
 
 
 def estimate_iatc(
@@ -180,61 +142,27 @@ def estimate_iatc(
     explicit = candidates is not None
     instances = {}
     for c in candidates if explicit else default_candidates():
-        inst = c if isinstance(c, Transform) else get(c)()
+        inst = resolve(c)
         instances[inst.name] = inst
     names = _candidates(list(instances.values()), counts, explicit)
     instances = {n: instances[n] for n in names}
     if not names:
         raise ConfigError("no candidate transform class can map these populations.")
 
-    rows = []
-    preds: dict[str, list[np.ndarray]] = {n: [] for n in names}
-    rho_p: dict[str, list[np.ndarray]] = {n: [] for n in names}
-    targets, rho_t, clusters = [], [], []
-    jobs = [(area, src, tgt) for area in areas for src, tgt in _pairs(population, area, pairing)]
-    task = tqdm(
-        total=len(jobs) * len(names), desc="IATC: mapping", disable=not show_progress, leave=False
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PredictivityWarning)
-        for area, src, tgt in jobs:
-            s_data = population.select(subject=list(src), area=area)
-            t_data = population.select(subject=tgt, area=area)
-            for n in names:
-                res = interanimal_ev(
-                    s_data,
-                    t_data,
-                    instances[n],
-                    n_folds=n_folds,
-                    n_draws=n_draws,
-                    seed=seed,
-                    return_predictions=True,
-                )
-                preds[n].append(res.predictions)
-                rho_p[n].append(res.rho_pred)
-                rows.append(
-                    pd.DataFrame(
-                        {
-                            "area": area,
-                            "pairing": pairing,
-                            "source": "+".join(src),
-                            "target": tgt,
-                            "transform": n,
-                            "unit_id": t_data.unit_ids,
-                            "ev": res.ev,
-                            "r": res.r,
-                            "rho_target": res.rho_target,
-                            "rho_pred": res.rho_pred,
-                            "valid": res.valid,
-                        }
-                    )
-                )
-                task.update()
-            targets.append(t_data.mean())
-            rho_t.append(res.rho_target)
-            clusters.append(t_data.unit_ids)
-    task.close()
-    scores = pd.concat(rows, ignore_index=True)
+    _check_stimuli(population.n_stimuli, n_folds)
+    pairs = [p for area in areas for p in animal_pairs(population, area, pairing)]
+    kw = {"n_folds": n_folds, "n_draws": n_draws, "seed": seed, "n_null": 0}
+    mapped = map_pairs(
+        population, instances, pairs, desc="IATC: mapping", show_progress=show_progress,
+        return_predictions=True, **kw,
+    )  # fmt: skip
+    scores = pairs_frame(mapped, pairing)
+    preds = {n: [m.result.predictions for m in mapped if m.transform == n] for n in names}
+    rho_p = {n: [m.result.rho_pred for m in mapped if m.transform == n] for n in names}
+    first = [m for m in mapped if m.transform == names[0]]
+    targets = [population.select(subject=m.pair.target, area=m.pair.area).mean() for m in first]
+    rho_t = [m.result.rho_target for m in first]
+    clusters = [m.unit_ids for m in first]
 
     # paired bootstrap on the columns valid for every class
     target = np.concatenate(targets, axis=1)
@@ -283,9 +211,7 @@ def estimate_iatc(
 
     specificity = None
     if len(areas) >= 2:
-        specificity = _specificity(
-            population, instances, counts, n_folds, n_draws, seed, show_progress
-        )
+        specificity = _specificity(population, instances, counts, kw, show_progress)
     params = {
         "candidates": names,
         "pairing": pairing,
@@ -305,41 +231,38 @@ def estimate_iatc(
     return IATCResult(scores, accuracy, specificity, selected, best, params)
 
 
-def _specificity(
-    population, instances, counts, n_folds, n_draws, seed, show_progress
-) -> pd.DataFrame:
+def _check_stimuli(n_stimuli: int, n_folds: int) -> None:
+    """Held-out EV needs every training set and every held-out correlation to rest on enough
+    stimuli: at least ``max(10, 2·n_folds)``."""
+    need = max(10, 2 * n_folds)
+    if n_stimuli < need:
+        raise DataError(
+            f"the population has {n_stimuli} shared stimuli; held-out EV with {n_folds} folds "
+            f"needs at least {need} (fewer folds lower the need to max(10, 2·n_folds)). Record or "
+            "align more stimuli."
+        )
+
+
+def _specificity(population, instances, counts, kw, show_progress) -> pd.DataFrame:
     points = sorted(counts, key=lambda k: (k[1], k[0]))
+    index = {p: i for i, p in enumerate(points)}
     pairs = [
-        (i, j)
-        for i, j in itertools.permutations(range(len(points)), 2)
-        if points[i][0] != points[j][0]
+        Pair((si,), sj, area=aj, source_area=ai)
+        for (si, ai), (sj, aj) in itertools.permutations(points, 2)
+        if si != sj
     ]
-    task = tqdm(
-        total=len(pairs) * len(instances),
-        desc="IATC: specificity",
-        disable=not show_progress,
-        leave=False,
+    mapped = map_pairs(
+        population, instances, pairs, desc="IATC: specificity", show_progress=show_progress, **kw
     )
     rows = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PredictivityWarning)
-        for n, inst in instances.items():
-            score = np.full((len(points), len(points)), np.nan)
-            for i, j in pairs:
-                (si, ai), (sj, aj) = points[i], points[j]
-                res = interanimal_ev(
-                    population.select(subject=si, area=ai),
-                    population.select(subject=sj, area=aj),
-                    inst,
-                    n_folds=n_folds,
-                    n_draws=n_draws,
-                    seed=seed,
-                )
-                score[i, j] = np.nanmedian(res.ev) / 100.0 if res.valid.any() else 0.0
-                task.update()
-            mean, _ = population_silhouette(
-                symmetrised_distance(score), [p[0] for p in points], [p[1] for p in points]
-            )
-            rows.append({"transform": n, "silhouette": mean})
-    task.close()
+    for n in instances:
+        score = np.full((len(points), len(points)), np.nan)
+        for m in (m for m in mapped if m.transform == n):
+            res, p = m.result, m.pair
+            i, j = index[(p.source[0], p.source_area)], index[(p.target, p.area)]
+            score[i, j] = np.nanmedian(res.ev) / 100.0 if res.valid.any() else 0.0
+        mean, _ = population_silhouette(
+            symmetrised_distance(score), [p[0] for p in points], [p[1] for p in points]
+        )
+        rows.append({"transform": n, "silhouette": mean})
     return pd.DataFrame(rows)

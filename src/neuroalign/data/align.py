@@ -80,7 +80,7 @@ def align_rows(a, b, names: tuple[str, str] = ("source", "target")) -> Alignment
                 else "bare arrays are paired by row position"
             )
             raise DataError(
-                f"{names[0]} has {na} stimuli but {names[1]} has {nb}; {how}, so both need the "
+                f"{names[0]} has {na} stimuli but {names[1]} has {nb} stimuli; {how}, so both need the "
                 "same rows. Pass inputs that carry stimulus ids (NeuralData, Activations, a "
                 "DataFrame indexed by stimulus id) to align them."
             )

@@ -7,7 +7,7 @@ import numpy as np
 from neuroalign._core.errors import DataError
 from neuroalign._core.validation import check_seed
 
-__all__ = ["split_half_masks", "split_half_means", "min_valid_repeats"]
+__all__ = ["split_half_masks", "split_half_means", "slot_half_means", "min_valid_repeats"]
 
 
 def min_valid_repeats(responses: np.ndarray) -> int:
@@ -37,8 +37,10 @@ def split_half_masks(
         s, u = np.unravel_index(int(np.argmin(n_valid)), n_valid.shape) if n_valid.size else (0, 0)
         raise DataError(
             f"too few repeats to split into halves: stimulus index {s}, unit index {u} has "
-            f"{int(n_valid.min(initial=0))} valid repeat(s); a split-half ceiling needs at least 2 valid "
-            "repeats per stimulus and unit (drop those stimuli/units or use a ceiling-free score)."
+            f"{int(n_valid[s, u]) if n_valid.size else 0} valid repeat(s); a split-half ceiling "
+            "needs at least 2 valid repeats per stimulus and unit. Drop those stimuli or units, or "
+            "score without a noise ceiling (forward_ev(..., ceiling=None), or a given per-unit "
+            "reliability: ceiling=array)."
         )
     n_stim, n_units, n_rep = responses.shape
     key_shape = (n_stim, 1, n_rep) if shared_across_units else (n_stim, n_units, n_rep)
@@ -74,6 +76,35 @@ def split_half_means(
     mean_a = (filled * half_a).sum(axis=2) / half_a.sum(axis=2)
     mean_b = (filled * half_b).sum(axis=2) / half_b.sum(axis=2)
     return mean_a.astype(responses.dtype, copy=False), mean_b.astype(responses.dtype, copy=False)
+
+
+def slot_half_means(responses: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Means ``(n_stimuli, n_units)`` of two halves of the repeat *slots*: half A holds the first
+    ``⌈R/2⌉`` slots of ``order`` (a permutation of ``range(R)``), half B the others, for every
+    stimulus and unit alike (as the published reverse-predictivity code splits repeats); missing
+    repeats (NaN) are left out of each half's mean.
+
+    Raises :class:`DataError` when a cell has no valid repeat in one half.
+    """
+    n_rep = responses.shape[2]
+    order = np.asarray(order)
+    if order.shape != (n_rep,) or not np.array_equal(np.sort(order), np.arange(n_rep)):
+        raise DataError(f"a slot order must be a permutation of range({n_rep}), got {order!r}.")
+    k = (n_rep + 1) // 2
+    out = []
+    for slots in (order[:k], order[k:]):
+        part = responses[:, :, slots]
+        valid = ~np.isnan(part)
+        count = valid.sum(axis=2)
+        if (count == 0).any():
+            s, u = np.argwhere(count == 0)[0]
+            raise DataError(
+                f"splitting repeat slots leaves stimulus index {s}, unit index {u} with no valid "
+                "repeat in one half; use repeat_split='per_cell' (splits each cell's valid "
+                "repeats evenly)."
+            )
+        out.append(np.where(valid, part, 0.0).sum(axis=2) / count)
+    return out[0].astype(responses.dtype, copy=False), out[1].astype(responses.dtype, copy=False)
 
 
 def _slots_from_keys(keys: np.ndarray) -> np.ndarray:

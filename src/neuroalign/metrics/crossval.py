@@ -7,6 +7,7 @@ from sklearn.base import clone
 
 from neuroalign._core.errors import ConfigError, DataError
 from neuroalign._core.validation import check_seed, check_xy
+from neuroalign.metrics.conventions import check_folds
 from neuroalign.solvers.backend import NumpyBackend, single_threaded_blas
 from neuroalign.transforms.base import Transform
 
@@ -31,16 +32,6 @@ def kfold_indices(n_stimuli: int, n_folds: int = 10, seed=0) -> list[np.ndarray]
     return [np.sort(f) for f in np.array_split(perm, n_folds)]
 
 
-def _check_folds(folds, n: int) -> list[np.ndarray]:
-    folds = [np.asarray(f, dtype=np.intp) for f in folds]
-    allidx = np.sort(np.concatenate(folds)) if folds else np.array([], dtype=np.intp)
-    if len(folds) < 2 or allidx.size != n or np.any(allidx != np.arange(n)):
-        raise DataError(
-            f"folds must partition range({n}) into >= 2 test sets (use kfold_indices(n, k, seed))."
-        )
-    return [np.sort(f) for f in folds]
-
-
 def cross_val_predict(
     transform: Transform,
     X,
@@ -57,29 +48,27 @@ def cross_val_predict(
 
     ``X (n_stimuli, n_source)``, ``Y (n_stimuli, n_target)``. Every stimulus is predicted by the
     transform fitted on the other folds (:func:`kfold_indices` with ``n_folds`` and ``seed``, or
-    the explicit ``folds``: test-index arrays partitioning the stimuli). Any :class:`Transform` works
-    (cloned and fitted per fold); a :class:`~neuroalign.transforms.ridge.Ridge` takes the fast path:
-    one Gram matrix for all folds (dual form) or ``XᵀY − X_testᵀY_test`` (primal form), one
-    eigendecomposition per fold for every α and target. ``dtype`` (float32/float64) sets the
-    compute precision of that fast path (default: the inputs' dtype).
+    the explicit ``folds``: test-index arrays partitioning the stimuli, or one integer label per
+    stimulus). Any :class:`Transform` works (cloned and fitted per fold); a transform with a fast
+    path (:meth:`~neuroalign.transforms.base.Transform.oof_plan`, e.g. Ridge: one decomposition
+    per fold for every α and target) takes it. ``dtype`` (float32/float64) sets the compute
+    precision of that fast path (default: the transform's, else the inputs' dtype).
 
     Generic path only: ``fold_transforms`` gives one transform per fold to clone instead of
     ``transform`` (e.g. with hyperparameters frozen at a previous fit's choice); with
     ``return_fitted`` the fitted per-fold transforms come back too: ``(predictions, fitted)``.
     """
-    from neuroalign.transforms.ridge import Ridge  # transforms sit below metrics
-
     X, Y = check_xy(X, Y)
     n = X.shape[0]
-    folds = kfold_indices(n, n_folds, seed) if folds is None else _check_folds(folds, n)
-    if type(transform) is Ridge and fold_transforms is None and not return_fitted:
-        alphas, cv = transform._check(n - max(f.size for f in folds))
-        design = transform.design(X, dtype or X.dtype)
-        return design.cross_val_predict(Y, folds, alphas, cv, transform.alpha_per_target)[0]
+    folds = kfold_indices(n, n_folds, seed) if folds is None else check_folds(folds, n)
     if not isinstance(transform, Transform):
         raise ConfigError(
             f"transform must be a neuroalign Transform instance, got {type(transform).__name__}."
         )
+    if fold_transforms is None and not return_fitted:
+        plan = transform.oof_plan(X, folds, dtype or (X.dtype if X.dtype == np.float32 else None))
+        if plan is not None:
+            return plan.cross_val_predict(Y)[0]
     if fold_transforms is not None and len(fold_transforms) != len(folds):
         raise ConfigError(
             f"fold_transforms has {len(fold_transforms)} entries for {len(folds)} folds."

@@ -24,11 +24,12 @@ _DTYPES = ("float64", "float32")
 @dataclass(frozen=True)
 class Compute:
     """``backend``: ``"numpy"`` (default), ``"torch"`` (CUDA when available), ``"torch:cpu"``,
-    ``"torch:cuda"`` or ``"torch:cuda:N"``; ``dtype``: ``"float64"`` (default) or ``"float32"``;
-    ``block_size``: target columns per block of the streamed kernels (None: chosen by device)."""
+    ``"torch:cuda"`` or ``"torch:cuda:N"``; ``dtype``: ``"float64"``, ``"float32"`` or None (the
+    inputs' precision: float32 inputs stay float32, anything else is float64); ``block_size``:
+    target columns per block of the streamed kernels (None: chosen by device)."""
 
     backend: str = "numpy"
-    dtype: str = "float64"
+    dtype: str | None = None
     block_size: int | None = None
 
     def __post_init__(self):
@@ -38,10 +39,13 @@ class Compute:
                 f"unknown backend {self.backend!r}; use one of {', '.join(_BACKENDS)} or "
                 "'torch:cuda:N'."
             )
-        dt = str(np.dtype(self.dtype)) if _is_dtype(self.dtype) else str(self.dtype)
-        if dt not in _DTYPES:
-            raise ConfigError(f"dtype must be 'float64' or 'float32', got {self.dtype!r}.")
-        object.__setattr__(self, "dtype", dt)
+        if self.dtype is not None:
+            dt = str(np.dtype(self.dtype)) if _is_dtype(self.dtype) else str(self.dtype)
+            if dt not in _DTYPES:
+                raise ConfigError(
+                    f"dtype must be 'float64', 'float32' or None, got {self.dtype!r}."
+                )
+            object.__setattr__(self, "dtype", dt)
         bs = self.block_size
         if bs is not None and (
             isinstance(bs, bool) or not isinstance(bs, int | np.integer) or bs < 1
@@ -53,10 +57,13 @@ class Compute:
         """The array backend object (:mod:`neuroalign.solvers.backend`)."""
         return get_backend(self.backend)
 
-    @property
-    def np_dtype(self) -> type:
-        """``np.float64`` or ``np.float32``."""
-        return np.float32 if self.dtype == "float32" else np.float64
+    def np_dtype(self, like=None) -> type:
+        """``np.float64`` or ``np.float32``: the set dtype, else float32 only when ``like`` (an
+        array or dtype) is float32."""
+        if self.dtype is not None:
+            return np.float32 if self.dtype == "float32" else np.float64
+        kind = getattr(like, "dtype", like)
+        return np.float32 if kind is not None and np.dtype(kind) == np.float32 else np.float64
 
     @property
     def on_device(self) -> bool:
@@ -73,7 +80,7 @@ def _is_dtype(x) -> bool:
 
 
 def as_compute(spec=None) -> Compute:
-    """A :class:`Compute` from ``None`` (numpy, float64), a Compute, a backend string
+    """A :class:`Compute` from ``None`` (numpy, the inputs' precision), a Compute, a backend string
     (``"torch:cuda"``; ``"cuda"`` and ``"cpu"`` are accepted as ``"torch:cuda"`` / ``"numpy"``)
     or a dict of its fields."""
     if spec is None:

@@ -61,6 +61,8 @@ class FoldPlan:
         if design.check_precision(max(b.kappa for b in bases)):
             bases = design.bases(self.folds, float(alphas.min()))
         self.bases = bases
+        #: each fold's absolute penalties: the grid times the fold's penalty unit
+        self.fold_alphas = [alphas * b.unit for b in bases]
         self.dtype = design.dtype
         if self.dense:
             self.L = self._dense_operator(float(alphas[0]))
@@ -83,7 +85,7 @@ class FoldPlan:
             ones = xp.asarray(np.ones((e - s, 1)), _F64)
             op = dict(XtT=self._c(_hstack(xp, [x_te, ones]).T), n_tr=n_tr, lam=lam, x_bar=x_bar)
             if fixed:
-                M = (b.Q / (lam + float(alphas[0]))[None, :]) @ b.P.T  # (n_test, p)
+                M = (b.Q / (lam + float(self.fold_alphas[f][0]))[None, :]) @ b.P.T  # (n_test, p)
                 op["Mt"] = self._c(_hstack(xp, [M, 1.0 / n_tr - (M @ x_bar)[:, None]]))
             else:
                 Pt = _vstack(xp, [b.P, -(x_bar[None, :] @ b.P)])  # (p+1, k)
@@ -99,11 +101,12 @@ class FoldPlan:
         xp, d = self.xp, self.design
         splits = [(np.setdiff1d(np.arange(d.n), te), te) for te in self.folds]
         ops = xp.map(lambda s: d.hat(s[0], s[1], alpha), splits)
-        if d.check_precision(max(kappa for _, kappa in ops)):
+        if d.check_precision(max(kappa for _, kappa, _ in ops)):
             ops = xp.map(lambda s: d.hat(s[0], s[1], alpha), splits)
         self.dtype = d.dtype
+        self.fold_alphas = [np.array([a]) for _, _, a in ops]
         L = xp.zeros((d.n, d.n), _F64)
-        for f, ((train, _), (op, _)) in enumerate(zip(splits, ops, strict=True)):
+        for f, ((train, _), (op, _, _)) in enumerate(zip(splits, ops, strict=True)):
             s, e = self.bounds[f], self.bounds[f + 1]
             L[s:e][:, xp.index(self.pos[train])] = op
         return self._c(L)
@@ -115,7 +118,7 @@ class FoldPlan:
         for f, b in enumerate(self.bases):
             U = d.left(b, _F64)
             U = U - U.mean(0)
-            op = (b.Q / (b.lam + alpha)[None, :]) @ U.T + 1.0 / b.train.size
+            op = (b.Q / (b.lam + alpha * b.unit)[None, :]) @ U.T + 1.0 / b.train.size
             s, e = self.bounds[f], self.bounds[f + 1]
             L[s:e][:, xp.index(self.pos[b.train])] = op
         return self._c(L)
@@ -126,6 +129,18 @@ class FoldPlan:
         y_mean = Y.mean(axis=0, dtype=_F64)
         Yp = np.asarray(Y)[self.order] - y_mean
         return self.xp.asarray(Yp, dtype or self.dtype), y_mean
+
+    def cross_val_predict(self, Y):
+        """Out-of-fold predictions ``(n, t)`` float64 of ``Y (n, t)`` (design row order) and the
+        α chosen per fold and target ``(n_folds, t)``."""
+        xp = self.xp
+        with xp.serial():
+            Yp, y_mean = self.targets(Y)
+            Y64 = None if self.dtype == _F64 else self.targets(Y, _F64)[0]
+            pred, chosen = self.predict(Yp, Y64=Y64)
+        out = np.empty((self.design.n, Yp.shape[1]), dtype=_F64)
+        out[self.order] = xp.to_numpy(xp.asarray(pred, _F64)) + y_mean
+        return out, chosen
 
     @property
     def has_first_pass(self) -> bool:
@@ -169,7 +184,8 @@ class FoldPlan:
 
     def predict(self, Yp, C=None, *, stats=None, Y64=None, out=None):
         """Out-of-fold predictions ``(n, t)`` (compute dtype, fold order) of targets ``Yp (n, t)``
-        given in fold order, and the α chosen per fold and target ``(n_folds, t)``.
+        given in fold order, and the α chosen per fold and target ``(n_folds, t)`` (absolute:
+        the grid value times the fold's penalty unit).
 
         ``C``: this plan's :meth:`complements` for ``Yp`` when already known (primal form);
         ``stats``: :meth:`train_stats` of the targets when already known (an α grid);
@@ -180,14 +196,14 @@ class FoldPlan:
         t = Yp.shape[1]
         chosen = np.empty((len(self.folds), t))
         if self.dense:
-            chosen[:] = self.alphas[0]
+            chosen[:] = np.array([a[0] for a in self.fold_alphas])[:, None]
             return (self.L @ Yp if out is None else xp.matmul(self.L, Yp, out)), chosen
         out = xp.empty((self.design.n, t), self.dtype) if out is None else out
         b_ = self.bounds
         if not self.design.dual and C is None:
             C = self.complements(self.first_pass(Yp))
         if self.alphas.size == 1:  # primal form, one α
-            chosen[:] = self.alphas[0]
+            chosen[:] = np.array([a[0] for a in self.fold_alphas])[:, None]
             for f, op in enumerate(self.folds_ops):
                 xp.matmul(op["Mt"], C[f], out[b_[f] : b_[f + 1]])
             return out, chosen
@@ -198,13 +214,14 @@ class FoldPlan:
         near = {}  # fold → (columns with nearly tied α, error table), in float32
         for f, op in enumerate(self.folds_ops):
             B = op["Ut"] @ Yp if self.design.dual else op["PtT"] @ C[f]
-            errors = self.design.alpha_errors(self.bases[f], B, Y_rows, self.alphas, self.cv, ss[f])
+            grid = self.fold_alphas[f]
+            errors = self.design.alpha_errors(self.bases[f], B, Y_rows, grid, self.cv, ss[f])
             if self.dtype != _F64:
                 amp = self.design.cancellation(self.bases[f], B, Y_rows, ss[f])
                 cols = near_ties(errors, self.per_target, amp)
                 if cols.size:
                     near[f] = (cols, errors)
-            chosen[f] = choose(errors, self.alphas, self.per_target)
+            chosen[f] = choose(errors, grid, self.per_target)
             self._predict_fold(f, B, chosen[f], means[f], out, slice(None))
         if near:
             self._settle(near, Yp, C, Y64, ss, means, chosen, out)
@@ -242,10 +259,11 @@ class FoldPlan:
                 x_te = d.Xc64[te]
                 B = b.P.T @ (Z[:, j] - x_te.T @ yf[te] - op["x_bar"][:, None] * s_y[None, :])
             rows = None if self.cv == "gcv" else yf
+            grid = self.fold_alphas[f]
             errors[:, cols] = d.alpha_errors(
-                b, B, rows, self.alphas, self.cv, ss[f][xp.index(cols)], dtype=_F64
+                b, B, rows, grid, self.cv, ss[f][xp.index(cols)], dtype=_F64
             )
-            new = choose(errors, self.alphas, self.per_target)
+            new = choose(errors, grid, self.per_target)
             changed = np.flatnonzero(new != chosen[f])
             chosen[f] = new
             if changed.size:

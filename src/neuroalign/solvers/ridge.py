@@ -16,6 +16,11 @@ For a training set with centred features ``Xc`` the centred Gram ``Kc = Xc Xcᵀ
   formed the same way: ``(R⊥ + U ((1 − f) B)) / (h⊥ + U² (1 − f))``;
 - k-fold errors from the bases of the inner training sets (contiguous folds, as ``KFold(k)``).
 
+Penalties are absolute (``α`` as in scikit-learn) or relative (``relative=True``): then each
+training set's ``α`` is the given value times that set's penalty unit, the trace of its centred
+scatter over its size (``Σλ / n_train``, the features' total variance on the training stimuli),
+so multiplying the features by a constant changes no prediction and no choice of penalty.
+
 The dual form eigendecomposes the ``(n_train, n_train)`` Gram, sliced from one global Gram
 ``K (n, n)``; the primal form (``p ≤ n``) eigendecomposes ``Xcᵀ Xc (p, p)`` and sets
 ``U = Xc V / √λ``. Decompositions and the small per-fold operators are float64 whatever the
@@ -81,7 +86,8 @@ class FoldBasis:
     ``train (n_train,)`` and ``test (n_test,)`` index the rows of the design; ``lam (k,)``,
     ``U (n_train, k)`` (``None`` in the primal form until :meth:`Design.left`), ``Q (n_test, k)`` and
     ``P (p, k) = V / √λ`` (primal form; ``None`` in the dual form) are float64;
-    ``kappa = (λ_max + α_min) / (λ_min + α_min)``.
+    ``kappa = (λ_max + α_min) / (λ_min + α_min)``; ``unit``: the penalty unit of this training
+    set (1.0 for absolute penalties, ``trace / n_train`` for relative ones).
     """
 
     train: np.ndarray
@@ -91,6 +97,7 @@ class FoldBasis:
     Q: object
     P: object
     kappa: float
+    unit: float = 1.0
 
 
 class Design:
@@ -104,11 +111,23 @@ class Design:
     dtype : compute dtype of the large products (``np.float32`` or ``np.float64``).
     backend : ``"numpy"``, ``"torch"``, ``"torch:cuda"`` or a backend object.
     block : features per block when the Gram is accumulated (bounds memory).
+    relative : penalties in units of each training set's total feature variance (module
+        docstring); False: absolute penalties.
     """
 
-    def __init__(self, X, *, solver="auto", dtype=_F64, backend="numpy", block: int = 4096):
+    def __init__(
+        self,
+        X,
+        *,
+        solver="auto",
+        dtype=_F64,
+        backend="numpy",
+        block: int = 4096,
+        relative: bool = False,
+    ):
         if solver not in ("auto", "primal", "dual"):
             raise ConfigError(f"solver must be 'auto', 'primal' or 'dual', got {solver!r}.")
+        self.relative = bool(relative)
         self.xp = get_backend(backend)
         self.X = X
         self.n, self.p = X.shape
@@ -161,8 +180,17 @@ class Design:
         b = self._bases[key]
         lam = self.xp.to_numpy(b.lam)
         lo, hi = (lam.min(), lam.max()) if lam.size else (0.0, 0.0)
-        b.kappa = float((hi + alpha_min) / (lo + alpha_min))
+        a = alpha_min * b.unit
+        b.kappa = float((hi + a) / (lo + a))
         return b
+
+    def unit(self, trace: float, n_train: int) -> float:
+        """Penalty unit of a training set whose centred scatter has ``trace``: 1.0 for absolute
+        penalties, ``trace / n_train`` for relative ones (1.0 when the features are constant)."""
+        if not self.relative:
+            return 1.0
+        u = float(trace) / n_train
+        return u if u > 0 else 1.0
 
     def bases(self, folds, alpha_min: float) -> list[FoldBasis]:
         """The bases of the training sets ``complement(test)`` for every ``test`` in ``folds``,
@@ -189,22 +217,25 @@ class Design:
 
     def _dual_basis(self, train, test):
         Kc_tr, Kc_te = self._centred_gram(train, test)
+        unit = self.unit(self.xp.to_numpy(Kc_tr.diagonal()).sum(), train.size)
         lam, U = self.xp.eigh(Kc_tr)
         keep = self._keep(lam)
         lam, U = lam[keep], U[:, keep]
-        return FoldBasis(train, test, lam, U, Kc_te @ U, None, 0.0)
+        return FoldBasis(train, test, lam, U, Kc_te @ U, None, 0.0, unit)
 
     def hat(self, train, test, alpha: float):
         """Held-out operator of one α in the dual form and its condition number.
 
         Returns ``H (n_test, n_train)`` float64 with test predictions ``H y_train`` (the
         intercept included: ``H = Kc(test, train) (Kc_train + α I)⁻¹ + 11ᵀ/n``; ``y`` needs no
-        centring because ``Kc 1 = 0``), and
+        centring because ``Kc 1 = 0``; ``α`` times the training set's penalty unit),
         ``kappa = (λ_max + α) / (λ_min + α)`` over the positive eigenvalues of ``Kc_train``
-        (computed only in float32, where it decides the precision; 0.0 otherwise).
+        (computed only in float32, where it decides the precision; 0.0 otherwise) and the
+        absolute penalty used.
         """
         xp = self.xp
         Kc_tr, Kc_te = self._centred_gram(train, test)
+        alpha = alpha * self.unit(xp.to_numpy(Kc_tr.diagonal()).sum(), train.size)
         kappa = 0.0
         if self.dtype == np.float32:
             lam = xp.eigvalsh(Kc_tr)
@@ -212,7 +243,7 @@ class Design:
             kappa = float((lam.max() + alpha) / (lam.min() + alpha)) if lam.size else 1.0
         ridge = Kc_tr + alpha * xp.asarray(np.eye(train.size), _F64)
         H = xp.spd_solve(ridge, Kc_te.T).T
-        return H + 1.0 / train.size, kappa
+        return H + 1.0 / train.size, kappa, alpha
 
     def _primal_basis(self, train, test):
         xp = self.xp
@@ -227,13 +258,14 @@ class Design:
             x_tr = self.Xc64[tr]
             m = x_tr.mean(0)
             scatter = (x_tr - m).T @ (x_tr - m)
+        unit = self.unit(xp.to_numpy(scatter.diagonal()).sum(), train.size)
         lam, V = xp.eigh(scatter)
         keep = self._keep(lam)
         lam, V = lam[keep], V[:, keep]
         P = V / xp.sqrt(lam)[None, :]
         Q = (x_te - m) @ (V * xp.sqrt(lam)[None, :])
         # U = x_tr @ P is formed on demand (leave-one-out, k-fold, full fits) by `left`
-        return FoldBasis(train, test, lam, None, Q, P, 0.0)
+        return FoldBasis(train, test, lam, None, Q, P, 0.0, unit)
 
     def left(self, b: FoldBasis, dtype=None):
         """``U (n_train, k)`` of a basis (formed from ``P`` in the primal form), in ``dtype``
@@ -309,13 +341,18 @@ class Design:
                 out.append(xp.to_numpy(((res / d[:, None]) ** 2).mean(0)))
             return np.array(out)
         errs = 0.0
+        alphas = np.asarray(alphas, _F64) / b.unit  # relative again: each inner set has its unit
         for test in np.array_split(np.arange(n_tr), cv):
             inner = self.basis(np.delete(b.train, test), b.train[test], float(alphas.min()))
             y_te = xp.asarray(Y[xp.index(inner.test)], _F64)
             Bi, y_mean = self.coords(inner, Y, dtype)
             errs = errs + np.array(
                 [
-                    xp.to_numpy(((y_te - self.predict(inner, Bi, y_mean, a, dtype)) ** 2).mean(0))
+                    xp.to_numpy(
+                        ((y_te - self.predict(inner, Bi, y_mean, a * inner.unit, dtype)) ** 2).mean(
+                            0
+                        )
+                    )
                     for a in alphas
                 ]
             )
@@ -359,7 +396,8 @@ class Design:
         return b_sq / np.maximum(r_perp, np.finfo(_F64).tiny)
 
     def select(self, b: FoldBasis, B, Y, alphas, cv, per_target: bool, yc_sq=None, exact=None):
-        """Chosen α per target ``(n_targets,)`` and the error table ``(n_alphas, n_targets)``.
+        """Chosen α per target ``(n_targets,)`` and the error table ``(n_alphas, n_targets)``;
+        ``alphas`` are this basis's absolute penalties (the grid times ``b.unit``).
 
         ``exact``: in float32, a function ``cols → (B, Y, yc_sq)`` giving the same statistics
         for the targets ``cols`` from float64 products; targets whose two best α are within
@@ -389,17 +427,12 @@ class Design:
         :class:`~neuroalign.solvers.oof.FoldPlan`.
         """
         with self.xp.serial():
-            plan = FoldPlan(self, folds, alphas, cv, per_target)
-            Yp, y_mean = plan.targets(Y)
-            Y64 = None if plan.dtype == _F64 else plan.targets(Y, _F64)[0]
-            pred, chosen = plan.predict(Yp, Y64=Y64)
-        out = np.empty((self.n, Yp.shape[1]), dtype=_F64)
-        out[plan.order] = self.xp.to_numpy(self.xp.asarray(pred, _F64)) + y_mean
-        return out, chosen
+            return FoldPlan(self, folds, alphas, cv, per_target).cross_val_predict(Y)
 
 
 def fit_full(design: Design, Y, alphas, cv, per_target=True):
-    """Fit on every row of ``design``: ``coef (p, t)``, ``intercept (t,)``, ``alpha (t,)``, errors."""
+    """Fit on every row of ``design``: ``coef (p, t)``, ``intercept (t,)``, ``alpha (t,)``
+    (absolute: the chosen grid value times the penalty unit), errors."""
     xp = design.xp
     n = design.n
     b = design.basis(np.arange(n), np.arange(0), float(alphas.min()))
@@ -413,7 +446,7 @@ def fit_full(design: Design, Y, alphas, cv, per_target=True):
         B64, mean = design.coords(b, y, _F64)
         return B64, y, ((y - mean) ** 2).sum(0)
 
-    alpha, errors = design.select(b, B, Yd, alphas, cv, per_target, exact=exact)
+    alpha, errors = design.select(b, B, Yd, alphas * b.unit, cv, per_target, exact=exact)
     lam = xp.asarray(b.lam, _F64)
     scale = 1.0 / (lam[:, None] + xp.asarray(alpha, _F64)[None, :])
     if design.dual:

@@ -4,7 +4,16 @@ Strictness (derived from each class's ``contains``): identity ⊂ one_to_one ⊂
 procrustes, zippering}; procrustes ⊂ ridge; pls ⊂ ridge; ridge, zippering ⊂ mlp.
 """
 
-from neuroalign.transforms.base import Transform, contains, get, minimal, registry, strictness_order
+from neuroalign.transforms.base import (
+    TRANSFORMS,
+    Transform,
+    contains,
+    get,
+    minimal,
+    registry,
+    resolve,
+    strictness_order,
+)
 from neuroalign.transforms.identity import Identity
 from neuroalign.transforms.mlp import MLP
 from neuroalign.transforms.one_to_one import OneToOne
@@ -20,6 +29,7 @@ __all__ = [
     "Identity",
     "OneToOne",
     "Procrustes",
+    "TRANSFORMS",
     "Ridge",
     "SoftMatching",
     "Transform",
@@ -28,5 +38,6 @@ __all__ = [
     "get",
     "minimal",
     "registry",
+    "resolve",
     "strictness_order",
 ]

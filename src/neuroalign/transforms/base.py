@@ -11,7 +11,16 @@ from sklearn.base import BaseEstimator
 from neuroalign._core.errors import ConfigError
 from neuroalign._core.registry import Registry
 
-__all__ = ["TRANSFORMS", "Transform", "registry", "get", "strictness_order", "contains", "minimal"]
+__all__ = [
+    "TRANSFORMS",
+    "Transform",
+    "registry",
+    "get",
+    "resolve",
+    "strictness_order",
+    "contains",
+    "minimal",
+]
 
 
 def _builtins() -> None:
@@ -51,6 +60,13 @@ class Transform(BaseEstimator):
     def predict(self, X) -> np.ndarray:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def oof_plan(self, X, folds, dtype=None):
+        """A fast path, when the class has one: an object that gives out-of-fold predictions of
+        any targets from ``X (n_stimuli, n_source)`` for the test folds ``folds`` (the protocol
+        of :class:`~neuroalign.solvers.oof.FoldPlan`), or None (default: metrics clone and fit
+        the transform fold by fold)."""
+        return None
+
     def frozen(self) -> Transform | None:
         """After ``fit``: an unfitted copy whose cross-validated hyperparameters are fixed at the
         values this fit chose (so refitting skips the inner search), or None when the class
@@ -71,6 +87,31 @@ def get(name: str | type[Transform] | Transform) -> type[Transform]:
     if isinstance(name, type) and issubclass(name, Transform):
         return name
     return TRANSFORMS.get(name)
+
+
+def resolve(spec=None) -> Transform:
+    """The one way every caller turns a transform spec into an estimator: a registered name
+    (``"ridge"`` means ``Ridge()`` everywhere), a Transform class (its defaults), an instance (a
+    clone: the caller's object is never changed or fitted), anything with a ``transform()`` method
+    that returns one (an :class:`~neuroalign.analysis.iatc.IATCResult`: its strictest selected
+    class with the parameters it was estimated with), or None (``"ridge"``)."""
+    from sklearn.base import clone
+
+    if spec is None:
+        spec = "ridge"
+    if isinstance(spec, Transform):
+        return clone(spec)
+    if isinstance(spec, type) and issubclass(spec, Transform):
+        return spec()
+    if isinstance(spec, str):
+        return get(spec)()
+    make = getattr(spec, "transform", None)
+    if callable(make):
+        return resolve(make())
+    raise ConfigError(
+        f"a transform is a class name ({', '.join(TRANSFORMS.names())}), a Transform class or "
+        f"instance, or an IATCResult; got {type(spec).__name__}."
+    )
 
 
 def _declared(classes: Iterable[str | type[Transform]] | None) -> dict[str, tuple[str, ...]]:
