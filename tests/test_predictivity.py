@@ -111,14 +111,14 @@ def test_b_halves_are_derived_only_when_repeats_split_evenly():
         class Plan:
             dtype = np.float64
 
-        def fits(targets):
+        def fits(targets, srcs):
             roles = [("mean", 0), ("a", 0), ("b", 0), ("a", 1), ("b", 1)]
-            srcs = [mean, *halves]
             return [Fit(s, t, r, i) for s, t, (r, i) in zip(srcs, targets, roles, strict=True)]
 
         plans = [Plan] * 5
-        assert _derived_halves(fits([features] * 5), plans) == expected
-        assert _derived_halves(fits([features, *halves]), plans) == set()
+        srcs = [mean, *halves]
+        assert _derived_halves(fits([features] * 5, srcs), plans) == expected
+        assert _derived_halves(fits([features, *halves], srcs), plans) == set()
 
 
 def test_interanimal_equals_brute_force():
