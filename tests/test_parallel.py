@@ -4,6 +4,8 @@ loses nothing and duplicates nothing."""
 from __future__ import annotations
 
 import os
+import signal
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +34,23 @@ def die_once(task, inputs):
         marker.write_text("x")
         os._exit(1)
     return task * 10
+
+
+def sigkill_once(task, inputs):
+    """SIGKILL the worker process the first time task 2 runs (as the OOM killer would)."""
+    marker = Path(inputs["folder"]) / f"ran-{task}"
+    if task == 2 and not marker.exists():
+        marker.write_text("x")
+        os.kill(os.getpid(), signal.SIGKILL)
+    return task * 10
+
+
+def sigkill_always(task, inputs):
+    """Task 1 kills its worker every time it runs; the others count their runs."""
+    (Path(inputs["folder"]) / f"ran-{task}-{uuid.uuid4().hex}").touch()
+    if task == 1:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return task
 
 
 def fail_on_three(task, inputs):
@@ -86,6 +105,36 @@ def test_killed_dask_worker_loses_and_duplicates_nothing(tmp_path):
     assert (tmp_path / "ran-2").exists()  # the worker really died once
     assert out == [0, 10, 20, 30, 40]
     assert sorted(recorded) == [(i, 10 * i) for i in range(5)]  # each result once
+
+
+def test_killed_process_worker_loses_and_duplicates_nothing(tmp_path):
+    recorded = []
+    out = run_tasks(
+        sigkill_once,
+        list(range(7)),
+        shared={"folder": str(tmp_path)},
+        executor="processes:2",
+        on_result=lambda i, r: recorded.append((i, r)),
+    )
+    assert (tmp_path / "ran-2").exists()  # the worker really died
+    assert out == [10 * i for i in range(7)]
+    assert sorted(recorded) == [(i, 10 * i) for i in range(7)]  # each result exactly once
+
+
+def test_a_task_that_keeps_killing_its_worker_fails_alone(tmp_path):
+    recorded = []
+    with pytest.raises(TaskError, match="task 1 died 3 times") as info:
+        run_tasks(
+            sigkill_always,
+            list(range(5)),
+            shared={"folder": str(tmp_path)},
+            executor="processes:2",
+            on_result=lambda i, r: recorded.append(i),
+        )
+    assert list(info.value.failures) == [1]
+    assert sorted(recorded) == [0, 2, 3, 4]  # every other task finished, once
+    # task 1 ran once beside another task, then three times alone on fresh pools
+    assert len(list(tmp_path.glob("ran-1-*"))) == 4
 
 
 @pytest.mark.parametrize("executor", ["serial", "processes:2"])

@@ -11,7 +11,9 @@ Engines (``executor=``):
 
 - ``"serial"`` (default): in this process, in task order.
 - ``"processes"`` / ``"processes:N"``: a local process pool (N workers; default: the CPU count);
-  ``shared`` goes to each worker once through the pool's initializer.
+  ``shared`` goes to each worker once through the pool's initializer. A worker that dies takes
+  the pool down with it: the tasks in flight are run again on a fresh pool (nothing lost, nothing
+  twice), and a task that kills its worker three times running alone is reported as failed.
 - ``"dask:local:N"`` (or ``"local:N"``): a Dask ``LocalCluster`` with N single-threaded worker
   processes started for the call; ``"tcp://host:port"``: an existing Dask scheduler (e.g. a SLURM
   cluster started with dask-jobqueue, see ``docs/cluster.md``); or a ``distributed.Client``.
@@ -27,8 +29,10 @@ tasks finished, so no finished result is lost).
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from concurrent.futures import CancelledError, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, CancelledError, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,7 +113,7 @@ def run_tasks(
     ``on_result(index, result)`` is called in this process as each task finishes (any order);
     ``on_error(index, exc)`` for a task that raised (default: collect, then raise
     :class:`TaskError` once every other task has finished). ``retries``: extra attempts of a task
-    that raised (Dask only; a lost worker's tasks are always re-run). ``progress``: a progress bar.
+    that raised (Dask only; on either pool, a lost worker's tasks are re-run). ``progress``: a progress bar.
     A failed task's slot in the returned list is None.
     """
     spec = parse_executor(executor)
@@ -165,6 +169,7 @@ def _progress(total: int, description: str):
 
 # ------------------------------------------------------------------------- local processes
 _WORKER_SHARED: dict[str, Any] = {}
+_MAX_DEATHS = 3  # like Dask's distributed.scheduler.allowed-failures
 
 
 def _init_worker(shared: Any) -> None:
@@ -177,13 +182,65 @@ def _call_in_worker(fn, task, names):
 
 
 def _run_processes(fn, tasks, shared, wanted, workers, done) -> None:
+    """Run the tasks on a pool of ``workers`` processes, at most one task in flight per worker.
+
+    A worker that dies (killed, out of memory, a crash in native code) breaks the whole pool and
+    every task in flight with it: those tasks are run again, each alone on a fresh pool (so a
+    death is traced to its task), before the rest go on; a task whose worker dies
+    ``_MAX_DEATHS`` times while it runs alone is reported as failed.
+    """
+    fresh = deque(range(len(tasks)))
+    suspects: deque[int] = deque()
+    deaths = dict.fromkeys(range(len(tasks)), 0)
+    width = min(workers, max(len(tasks), 1))
+    while fresh or suspects:
+        if not suspects:
+            suspects.extend(_pool_round(fn, tasks, shared, wanted, fresh, width, done))
+            continue
+        i = suspects.popleft()
+        alone = deque([i])
+        if not _pool_round(fn, tasks, shared, wanted, alone, 1, done):
+            suspects.extendleft(alone)  # done, or never sent: nothing to count
+            continue
+        deaths[i] += 1
+        if deaths[i] < _MAX_DEATHS:
+            suspects.appendleft(i)
+        else:
+            died = RuntimeError(
+                f"the worker process running task {i} died {deaths[i]} times (killed, out of "
+                "memory, or a crash in native code); the task was given up."
+            )
+            done(i, exc=died)
+
+
+def _pool_round(fn, tasks, shared, wanted, queue: deque, width: int, done) -> list[int]:
+    """Run tasks taken from ``queue`` on one fresh pool until the queue is empty or the pool
+    breaks; returns the tasks lost with a broken pool (those in flight), else ``[]``. Tasks not
+    yet sent stay in ``queue``."""
+    running: dict = {}
+    lost: list[int] = []
+    broken = False
     with ProcessPoolExecutor(
-        max_workers=min(workers, max(len(tasks), 1)), initializer=_init_worker, initargs=(shared,)
+        max_workers=width, initializer=_init_worker, initargs=(shared,)
     ) as pool:
-        futures = {pool.submit(_call_in_worker, fn, t, wanted[i]): i for i, t in enumerate(tasks)}
-        for fut in as_completed(futures):
-            exc = fut.exception()
-            done(futures[fut], None if exc else fut.result(), exc)
+        while running or (queue and not broken):
+            while queue and not broken and len(running) < width:
+                i = queue.popleft()
+                try:
+                    running[pool.submit(_call_in_worker, fn, tasks[i], wanted[i])] = i
+                except BrokenProcessPool:  # broke since the last wait: this one was never sent
+                    queue.appendleft(i)
+                    broken = True
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                i = running.pop(fut)
+                exc = fut.exception()
+                if isinstance(exc, BrokenProcessPool):
+                    broken = True
+                    lost.append(i)
+                else:
+                    done(i, None if exc else fut.result(), exc)
+    return lost
 
 
 # ------------------------------------------------------------------------------------- dask
