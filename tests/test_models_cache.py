@@ -171,3 +171,62 @@ def test_writer_refuses_to_publish_an_incomplete_entry(tmp_path):
         w.commit()
     w.abort()
     assert store.get("ab" * 32) is None and not os.listdir(tmp_path / "ab")
+
+
+def _damage(entry: Path, how: str) -> None:
+    """Damage a cache entry the ways a disk, a user or another program can."""
+    stored = np.load(entry)
+    data_start = entry.stat().st_size - stored.nbytes
+    raw = bytearray(entry.read_bytes())
+    if how == "flipped byte":
+        raw[data_start + 37] ^= 0x10
+    elif how == "NaN":
+        raw[data_start + 8 : data_start + 12] = np.float32(np.nan).tobytes()
+    elif how == "values + 1":
+        raw[data_start:] = (stored + np.float32(1.0)).tobytes()
+    elif how == "wrong width":
+        np.save(entry, stored[:, :-1])
+        return
+    elif how == "zero bytes":
+        raw = bytearray()
+    elif how == "truncated":
+        raw = raw[: len(raw) // 2]
+    elif how == "no sidecar":
+        entry.with_suffix(".json").unlink()
+        return
+    entry.write_bytes(bytes(raw))
+
+
+DAMAGES = [
+    "flipped byte",
+    "NaN",
+    "values + 1",
+    "wrong width",
+    "zero bytes",
+    "truncated",
+    "no sidecar",
+]
+
+
+def test_a_damaged_entry_is_a_miss_moved_aside_with_one_warning(tmp_path):
+    cnn = nm.load("small_cnn", seed=0)
+    reference = _run(cnn, _images(), False)["conv2"]
+    first = _run(cnn, _images(), tmp_path)
+    (entry,) = _entries(tmp_path)
+    assert ActivationCache(tmp_path).description(first.cache_keys["conv2"])["layer"] == "conv2"
+    for how in DAMAGES:
+        _damage(entry, how)
+        damaged_bytes = entry.read_bytes()
+        with pytest.warns(UserWarning, match="damaged") as caught:
+            again = _run(cnn, _images(), tmp_path)
+        messages = [str(w.message) for w in caught if "activation cache" in str(w.message)]
+        assert len(messages) == 1 and str(entry) in messages[0], how
+        assert not again.provenance["layers"]["conv2"]["from_cache"], how
+        np.testing.assert_array_equal(again["conv2"], reference)  # recomputed, never served
+        aside = sorted((tmp_path / "damaged").glob("*.npy"), key=lambda p: p.stat().st_mtime_ns)
+        assert aside[-1].read_bytes() == damaged_bytes, how  # moved, not deleted
+        hit = _run(cnn, _images(), tmp_path)  # the rewritten entry verifies
+        assert hit.provenance["layers"]["conv2"]["from_cache"], how
+        np.testing.assert_array_equal(hit["conv2"], reference)
+    assert len(list((tmp_path / "damaged").glob("*.npy"))) == len(DAMAGES)
+    assert [p for p in _entries(tmp_path) if p.parent.name != "damaged"] == [entry]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -12,23 +13,38 @@ from neuroalign.datasets.base import DatasetInfo
 __all__ = ["sha256_file", "verify_files"]
 
 _CHUNK = 1 << 20
-# (resolved path, size, mtime_ns) -> hex digest of files hashed in this process
-_HASH_CACHE: dict[tuple[str, int, int], str] = {}
+# a file changed less than this before it was hashed may change again within the same timestamp
+# tick (file systems stamp with a coarse clock, some in whole seconds): it is not cached
+_SETTLE_NS = 2_000_000_000
+# (resolved path, device, inode, size, mtime_ns, ctime_ns) -> hex digest of files hashed here
+_HASH_CACHE: dict[tuple[str, int, int, int, int, int], str] = {}
+
+
+def _stat_key(path: Path) -> tuple[str, int, int, int, int, int]:
+    st = path.stat()
+    return (str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def sha256_file(path: str | Path) -> str:
-    """SHA-256 hex digest of a file, read in 1 MiB chunks; cached on (path, size, mtime)."""
+    """SHA-256 hex digest of a file, read in 1 MiB chunks.
+
+    Cached per process on (path, device, inode, size, mtime, ctime): an edit in place changes
+    the ctime even when it restores size and mtime (a user cannot set ctime). Files changed in
+    the 2 s before hashing are not cached, so a second edit in the same timestamp tick is seen.
+    """
     path = Path(path).resolve()
-    st = path.stat()
-    key = (str(path), st.st_size, st.st_mtime_ns)
+    key = _stat_key(path)
     digest = _HASH_CACHE.get(key)
     if digest is None:
+        start = time.time_ns()
         h = hashlib.sha256()
         with open(path, "rb") as f:
             while chunk := f.read(_CHUNK):
                 h.update(chunk)
         digest = h.hexdigest()
-        _HASH_CACHE[key] = digest
+        settled = max(key[4], key[5]) < start - _SETTLE_NS
+        if settled and _stat_key(path) == key:
+            _HASH_CACHE[key] = digest
     return digest
 
 
