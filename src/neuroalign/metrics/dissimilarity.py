@@ -99,11 +99,12 @@ def _gram(x: np.ndarray, centre: str | None, compute: Compute):
 
     Centring rounds every entry of a float32 block, and rounds repeated values (the zeros of ReLU
     features) the same way each time: a systematic error (1e-6 in correlation distances of
-    1,320 ReLU patterns). So blocks are multiplied as they are, their exact float32 values, and
-    the means are removed from the float64 product (``G − p μμᵀ`` for rows, ``H G H`` for
+    1,320 ReLU patterns). So features that the compute dtype holds exactly are multiplied as they
+    are and the means are removed from the float64 product (``G − p μμᵀ`` for rows, ``H G H`` for
     columns), unless a mean dwarfs the spread around it (sum of squares > ``_SHIFT`` times the
-    centred one), where that subtraction would cancel digits: those blocks (or, for rows, all
-    blocks) are centred before the product.
+    centred one), where that subtraction would cancel digits. Those blocks (for rows: all), and
+    features that must be rounded (float64 computed in float32), are centred in float64 on the
+    CPU first, so rounding comes after the means are gone.
     """
     if centre not in ("rows", "columns", None):
         raise ConfigError(f"centre must be 'rows', 'columns' or None, got {centre!r}.")
@@ -111,26 +112,28 @@ def _gram(x: np.ndarray, centre: str | None, compute: Compute):
     dtype = compute.np_dtype(x)
     blocks = _blocks(x, dtype, compute)
     n, p = x.shape
+    exact = np.can_cast(x.dtype, dtype, "safe")  # the product sees the features' own values
     constant = shift = None
     if centre == "rows":
         means, squares, constant = _row_stats(x, blocks)
         spread = squares - p * means**2
-        if np.any(squares > _SHIFT * np.maximum(spread, 0.0)):
-            shift = xp.asarray(means[:, None], dtype)
+        if not exact or np.any(squares > _SHIFT * np.maximum(spread, 0.0)):
+            shift = means[:, None]
     raw = xp.zeros((n, n), np.float64)
     centred = None
     for cols in blocks:
-        b = xp.asarray(_block(x, cols), dtype)
+        b = _block(x, cols)  # means come off on the CPU in float64, before any cast to float32
         if shift is not None:
             b = b - shift
         elif centre == "columns":
-            mu = b.mean(0)
-            total = float((b * b).sum())
-            if total > _SHIFT * (total - n * float((mu * mu).sum())):
+            mu = b.mean(axis=0, dtype=np.float64)
+            total = float(np.einsum("ij,ij->", b, b, dtype=np.float64))
+            if not exact or total > _SHIFT * (total - n * float(mu @ mu)):
                 centred = xp.zeros((n, n), np.float64) if centred is None else centred
-                c = b - mu
+                c = xp.asarray(b - mu, dtype)
                 centred += c @ c.T
                 continue
+        b = xp.asarray(b, dtype)
         raw += b @ b.T
     g = xp.to_numpy(raw)
     if centre == "rows" and shift is None:

@@ -16,7 +16,7 @@ wider one's units, so every map is an isometry of one space:
 
 Shared work: only a population's factor ``A (n_stimuli, r ≤ n_stimuli)`` with ``A Aᵀ = X_w X_wᵀ``
 enters Procrustes (``X̃`` itself when it is narrow, the triangular factor of ``X̃ᵀ``'s QR when it
-is wide, its SVD with whitening), and :func:`shape_distances` computes it once per population
+is wide, times netrep's partial whitening), and :func:`shape_distances` computes it once per population
 for every pair; a pair then costs one ``n·r_x·r_y`` product and the singular values of
 ``A_xᵀA_y``. **Cancellation**: ``‖X‖² + ‖Y‖² − 2‖XᵀY‖_*`` loses every digit when the populations
 nearly match, so a distance below 1% of the scale (and every one-to-one and soft-matching
@@ -93,10 +93,9 @@ def _factor(x: np.ndarray, alpha: float, centre: bool) -> _Factor:
     base = xc if p <= n else np.linalg.qr(xc.T, mode="r").T
     if alpha > 1 - _EIG_TOL:
         return _Factor(base, None, 1.0, p)
-    u, s, _ = np.linalg.svd(base, full_matrices=False)
-    lam = np.maximum(s**2, _EIG_TOL)
-    d = alpha + (1 - alpha) / np.sqrt(lam)
-    return _Factor(u * (s * d), lam, alpha, p)
+    lam, v = np.linalg.eigh(base.T @ base)  # X̃ᵀX̃ in the factor's coordinates, as netrep
+    lam = np.maximum(lam, _EIG_TOL)
+    return _Factor(base @ (v * (alpha + (1 - alpha) / np.sqrt(lam))), lam, alpha, p)
 
 
 def _residual(ax: np.ndarray, ay: np.ndarray, m: np.ndarray) -> float:
