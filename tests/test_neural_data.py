@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from neuroalign import DataError, NeuralData
 from neuroalign.data.splits import split_half_masks, split_half_means
+from neuroalign.errors import ChecksumError
 
 
 def _units(n, subject="m1", area="V1", prefix="u"):
@@ -193,8 +196,11 @@ def test_load_refuses_corrupt_or_foreign_file(tmp_path):
     path = d.save(tmp_path / "d.h5")
     raw = path.read_bytes()
     (tmp_path / "trunc.h5").write_bytes(raw[: len(raw) // 3])
-    with pytest.raises(DataError, match="corrupt"):
+    with pytest.raises(ChecksumError, match=r"trunc\.h5 was changed, damaged or truncated"):
         NeuralData.load(tmp_path / "trunc.h5")
+    (tmp_path / "text.h5").write_text("x" * 2000)
+    with pytest.raises(DataError, match="not a neuroalign NeuralData file"):
+        NeuralData.load(tmp_path / "text.h5")
     import h5py
 
     with h5py.File(tmp_path / "other.h5", "w") as f:
@@ -213,3 +219,118 @@ def test_xarray_round_trip():
     assert NeuralData.from_xarray(da) == d
     with pytest.raises(DataError, match="dims"):
         NeuralData.from_xarray(da.transpose("unit", "stimulus", "repeat"))
+
+
+def _stored_responses_offset(path, d) -> int:
+    """Where the responses array starts in the file (HDF5 stores it contiguously)."""
+    offset = path.read_bytes().find(d.responses.tobytes()[:64])
+    assert offset > 0
+    return offset
+
+
+@pytest.mark.parametrize("damage", ["changed byte", "8 bytes NaN", "256 bytes of garbage"])
+def test_load_verifies_the_checksum_of_every_byte(tmp_path, damage):
+    d = _data()
+    path = d.save(tmp_path / "d.h5")
+    raw = bytearray(path.read_bytes())
+    at = _stored_responses_offset(path, d)
+    if damage == "changed byte":
+        raw[at + 100] ^= 0x01
+    elif damage == "8 bytes NaN":
+        raw[at + 80 : at + 88] = np.float64(np.nan).tobytes()
+    else:
+        middle = len(raw) // 2
+        raw[middle : middle + 256] = np.random.default_rng(0).bytes(256)
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ChecksumError, match="changed, damaged or truncated") as err:
+        NeuralData.load(path)
+    assert str(path) in str(err.value)
+
+
+def _save_without_checksum(d, path):
+    """The layout NeuralData.save wrote before it had checksums (no HDF5 user block)."""
+    import h5py
+
+    text = h5py.string_dtype()
+    with h5py.File(path, "w") as f:
+        f.attrs["format"] = "neuroalign.NeuralData/1"
+        f.attrs["metadata"] = json.dumps(d.metadata)
+        f.create_dataset("responses", data=d.responses)
+        f.create_dataset("stimulus_ids", data=d.stimulus_ids.astype(object), dtype=text)
+        g = f.create_group("units")
+        g.attrs["columns"] = json.dumps(list(d.units.columns))
+        for i, col in enumerate(d.units.columns):
+            ds = g.create_dataset(f"c{i}", data=d.units[col].to_numpy(object), dtype=text)
+            ds.attrs["kind"] = "str"
+            ds.attrs["pandas_dtype"] = str(d.units[col].dtype)
+
+
+def test_a_file_saved_before_checksums_loads_with_a_warning(tmp_path):
+    d = _data()
+    _save_without_checksum(d, tmp_path / "old.h5")
+    with pytest.warns(UserWarning, match=r"old\.h5 has no checksum"):
+        assert NeuralData.load(tmp_path / "old.h5") == d
+    with pytest.raises(DataError, match="corrupt or truncated"):
+        raw = (tmp_path / "old.h5").read_bytes()
+        (tmp_path / "old.h5").write_bytes(raw[: len(raw) // 2])
+        NeuralData.load(tmp_path / "old.h5")
+
+
+def test_float16_responses_are_computed_in_float32():
+    from neuroalign.metrics import interanimal_ev
+
+    rng = np.random.default_rng(0)
+    signal = rng.normal(size=(40, 1, 1)) * np.array([1.0, 0.8, 1.2, 0.9])[None, :, None]
+    counts = 30 * (3 + signal + 0.3 * rng.normal(size=(40, 4, 6)))  # ~90 spikes: float16
+    r = counts.astype(np.float16)  # sums of squares overflow
+    units = pd.DataFrame(
+        {"unit_id": list("abcd"), "subject": ["m1"] * 2 + ["m2"] * 2, "area": "V1"}
+    )
+    d = NeuralData(r, [f"s{i}" for i in range(40)], units)
+    res = interanimal_ev(d.select(subject="m1"), d.select(subject="m2"), n_draws=3, n_folds=4)
+    assert np.isfinite(res.ev).all() and (res.ev > 50).all()
+    assert d.responses.dtype == np.float32
+    np.testing.assert_array_equal(d.responses, r.astype(np.float32))  # widened exactly
+    assert NeuralData(r.astype(np.longdouble), d.stimulus_ids, units).responses.dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda u: NeuralData([[[1.0, 2.0]], [[1.0]]], ["a", "b"], u(1)), "must be numeric"),
+        (lambda u: NeuralData(np.ones((3, 2, 2)), "abc", u(2)), "sequence of ids"),
+        (lambda u: NeuralData(np.ones((3, 2, 2)), 7, u(2)), "sequence of ids"),
+        (lambda u: NeuralData(np.ones((3, 0, 2)), ["a", "b", "c"], u(0)), "must have shape"),
+        (lambda u: NeuralData(np.ones((0, 2, 2)), [], u(2)), "must have shape"),
+        (lambda u: NeuralData(np.ones((2, 2, 2)), ["a", "b"], u(2), ["x"]), "metadata must be"),
+        (
+            lambda u: NeuralData(
+                np.ones((2, 2, 2)), ["a", "b"], u(2).set_axis(["unit_id"] * 3, axis=1)
+            ),
+            "duplicate column names",
+        ),
+    ],
+)
+def test_odd_construction_inputs_are_data_errors(build, message):
+    with pytest.raises(DataError, match=message):
+        build(_units)
+
+
+def test_save_errors_name_the_problem(tmp_path):
+    with pytest.raises(DataError, match="stimulus ids .*NUL"):
+        NeuralData(np.ones((2, 1, 2)), ["a\x00b", "c"], _units(1)).save(tmp_path / "n.h5")
+    units = _units(2)
+    units["when"] = pd.to_datetime(["2024-01-01", "2024-01-02"])
+    with pytest.raises(DataError, match="unit table column 'when'"):
+        NeuralData(np.ones((2, 2, 2)), ["a", "b"], units).save(tmp_path / "t.h5")
+    with pytest.raises(DataError, match="writable folder"):
+        _data().save(tmp_path / "no" / "such" / "folder.h5")
+    assert list(tmp_path.iterdir()) == []  # nothing half-written left behind
+
+
+def test_column_names_become_text_so_files_round_trip(tmp_path):
+    units = _units(2)
+    units[7] = [1.5, 2.5]
+    d = NeuralData(np.ones((2, 2, 2)), ["a", "b"], units)
+    assert list(d.units.columns) == ["unit_id", "subject", "area", "7"]
+    assert NeuralData.load(d.save(tmp_path / "c.h5")) == d

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterable, Sequence
+import os
+import tempfile
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from neuroalign._core.errors import DataError
+from neuroalign._core.errors import ChecksumError, DataError
 from neuroalign.data.splits import split_half_means
 
 __all__ = ["NeuralData", "REQUIRED_UNIT_COLUMNS"]
 
 REQUIRED_UNIT_COLUMNS = ("unit_id", "subject", "area")
 _FORMAT = "neuroalign.NeuralData/1"
+_USERBLOCK = 512  # bytes HDF5 leaves to the user at the start of the file
+_PREFIX = f"{_FORMAT} sha256=".encode()
+_HDF5 = b"\x89HDF\r\n\x1a\n"  # the HDF5 signature
 
 
 class NeuralData:
@@ -26,17 +33,19 @@ class NeuralData:
     ----------
     responses : array ``(n_stimuli, n_units, n_repeats)`` or ``(n_stimuli, n_units)``
         Spike counts, rates or model activations. A 2-D array is one repeat per stimulus.
-        Integers become float64; float32 stays float32.
+        float32 and float64 are kept; float16 becomes float32 (its 3 digits make correlations and
+        EVs NaN); integers, booleans and wider floats become float64.
     stimulus_ids : sequence of str, length ``n_stimuli``
         Unique identifier of each stimulus (row order of ``responses``).
     units : DataFrame with ``n_units`` rows
-        Must contain ``unit_id`` (unique), ``subject`` and ``area``; other columns are kept.
+        Must contain ``unit_id`` (unique), ``subject`` and ``area`` (kept as text); other columns
+        are kept. Column names become text.
     metadata : dict
         JSON-serialisable facts (source, citation, units of measurement, ...).
 
-    Validation at construction raises :class:`~neuroalign._core.errors.DataError` for mismatched shapes,
-    non-numeric or infinite values, duplicate stimulus or unit ids, missing unit columns, units with
-    no valid response, and (stimulus, unit) cells with no valid repeat.
+    Construction raises :class:`~neuroalign._core.errors.DataError` for mismatched or empty shapes,
+    non-numeric or infinite values, duplicate stimulus or unit ids, missing or duplicate unit
+    columns, units with no valid response, and (stimulus, unit) cells with no valid repeat.
     """
 
     __slots__ = ("responses", "stimulus_ids", "units", "metadata")
@@ -48,23 +57,31 @@ class NeuralData:
         units: pd.DataFrame,
         metadata: dict[str, Any] | None = None,
     ):
-        r = np.asarray(responses)
+        try:
+            r = np.asarray(responses)
+        except (ValueError, TypeError):  # ragged nested lists: reported as not numeric below
+            r = np.empty(0, dtype=object)
         if r.dtype.kind not in "biuf":
             raise DataError(
-                f"responses must be numeric, got dtype {r.dtype}; convert with np.asarray(x, dtype=float)."
+                f"responses must be numeric (one NaN-padded array), got dtype {r.dtype}; convert "
+                "with np.asarray(x, dtype=float)."
             )
         if r.ndim == 2:
             r = r[:, :, None]
-        if r.ndim != 3:
+        if r.ndim != 3 or 0 in r.shape:
             raise DataError(
-                f"responses must have shape (n_stimuli, n_units, n_repeats), got {r.shape}."
+                f"responses must have shape (n_stimuli, n_units, n_repeats) > 0, got {r.shape}."
             )
-        if r.dtype.kind != "f":
+        if r.dtype.kind != "f" or r.itemsize > 8:
             r = r.astype(np.float64)
+        elif r.dtype == np.float16:  # too coarse for correlations and sums of squares
+            r = r.astype(np.float32)
         if np.isinf(r).any():
             raise DataError(
                 "responses contain infinite values; replace them (NaN marks a missing repeat)."
             )
+        if isinstance(stimulus_ids, str | bytes) or not isinstance(stimulus_ids, Iterable):
+            raise DataError(f"stimulus_ids must be a sequence of ids, got {stimulus_ids!r:.40}.")
         ids = np.asarray([str(s) for s in stimulus_ids], dtype=object)
         if ids.shape != (r.shape[0],):
             raise DataError(
@@ -79,6 +96,13 @@ class NeuralData:
             )
         if not isinstance(units, pd.DataFrame):
             raise DataError("units must be a pandas DataFrame with columns unit_id, subject, area.")
+        units = units.reset_index(drop=True).copy()
+        units.columns = [str(c) for c in units.columns]
+        if units.columns.duplicated().any():
+            twice = sorted(set(units.columns[units.columns.duplicated()]))
+            raise DataError(
+                f"unit table has duplicate column names {twice} (as text); rename them."
+            )
         missing = [c for c in REQUIRED_UNIT_COLUMNS if c not in units.columns]
         if missing:
             raise DataError(
@@ -89,10 +113,8 @@ class NeuralData:
                 f"unit table has {len(units)} rows but responses has {r.shape[1]} units (axis 1); "
                 "give one row per unit."
             )
-        units = units.reset_index(drop=True).copy()
-        units["unit_id"] = units["unit_id"].astype(str)
-        units["subject"] = units["subject"].astype(str)
-        units["area"] = units["area"].astype(str)
+        for col in REQUIRED_UNIT_COLUMNS:
+            units[col] = units[col].astype(str)
         dup_u = units["unit_id"].duplicated()
         if dup_u.any():
             raise DataError(
@@ -114,10 +136,12 @@ class NeuralData:
                 f"{len(empty)} (stimulus, unit) cell(s) have no valid repeat, first stimulus "
                 f"{ids[s]!r} of unit {units['unit_id'].iloc[u]!r}; drop those stimuli or units."
             )
+        if metadata is not None and not isinstance(metadata, Mapping):
+            raise DataError(f"metadata must be a dict, got {type(metadata).__name__}.")
         meta = dict(metadata or {})
         try:
             json.dumps(meta)
-        except TypeError as exc:
+        except (TypeError, ValueError) as exc:
             raise DataError(f"metadata must be JSON-serialisable: {exc}") from exc
         self.responses = r
         self.stimulus_ids = ids
@@ -320,51 +344,55 @@ class NeuralData:
         """Write to an HDF5 file (readable by h5py, h5netcdf/NetCDF4 tools); atomic (temp + rename).
 
         Responses, NaN pattern, dtypes, the unit table (each column with its dtype) and metadata
-        round-trip bit-exactly through :meth:`load`.
-        """
-        import os
-        import tempfile
-
+        round-trip bit-exactly through :meth:`load`; the 512-byte HDF5 user block holds the SHA-256
+        of the rest of the file. Text with NUL characters and unit-table values that are not
+        numbers, text or JSON (e.g. timestamps) are a :class:`DataError` naming them."""
         import h5py
 
         path = Path(path)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
+        text = h5py.string_dtype()
         try:
-            with h5py.File(tmp, "w") as f:
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        except OSError as exc:
+            raise DataError(f"cannot write {path} ({exc}); give a writable folder.") from None
+        os.close(fd)
+        what = "the metadata"
+        try:
+            with h5py.File(tmp, "w", userblock_size=_USERBLOCK) as f:
                 f.attrs["format"] = _FORMAT
                 f.attrs["metadata"] = json.dumps(self.metadata)
                 f.create_dataset("responses", data=self.responses)
-                f.create_dataset(
-                    "stimulus_ids",
-                    data=self.stimulus_ids.astype(str).astype(object),
-                    dtype=h5py.string_dtype(),
-                )
+                what = "the stimulus ids"
+                ids = self.stimulus_ids.astype(str).astype(object)
+                f.create_dataset("stimulus_ids", data=ids, dtype=text)
                 g = f.create_group("units")
                 g.attrs["columns"] = json.dumps([str(c) for c in self.units.columns])
                 for i, col in enumerate(self.units.columns):
                     s = self.units[col]
-                    name = f"c{i}"
-                    if s.dtype.kind in "biufM" and s.dtype.kind != "M":
-                        ds = g.create_dataset(name, data=s.to_numpy())
+                    what = f"unit table column {col!r} (dtype {s.dtype})"
+                    if s.dtype.kind in "biuf":
+                        ds = g.create_dataset(f"c{i}", data=s.to_numpy())
                         ds.attrs["kind"] = "numeric"
+                    elif s.map(lambda v: isinstance(v, str)).all():
+                        ds = g.create_dataset(f"c{i}", data=s.to_numpy(object), dtype=text)
+                        ds.attrs["kind"] = "str"
                     else:
-                        if s.map(lambda v: isinstance(v, str)).all():
-                            ds = g.create_dataset(
-                                name,
-                                data=s.astype(str).to_numpy().astype(object),
-                                dtype=h5py.string_dtype(),
-                            )
-                            ds.attrs["kind"] = "str"
-                        else:
-                            ds = g.create_dataset(
-                                name,
-                                data=np.array([json.dumps(v) for v in s], dtype=object),
-                                dtype=h5py.string_dtype(),
-                            )
-                            ds.attrs["kind"] = "json"
+                        values = np.array([json.dumps(v) for v in s], dtype=object)
+                        ds = g.create_dataset(f"c{i}", data=values, dtype=text)
+                        ds.attrs["kind"] = "json"
                     ds.attrs["pandas_dtype"] = str(s.dtype)
+            with open(tmp, "r+b") as fh:
+                fh.seek(_USERBLOCK)
+                digest = hashlib.file_digest(fh, "sha256").hexdigest()
+                os.pwrite(fh.fileno(), _userblock(digest), 0)
+                os.fsync(fh.fileno())
             os.replace(tmp, path)
+        except (TypeError, ValueError) as exc:
+            raise DataError(
+                f"cannot save {what} to {path} ({exc}); text must not hold NUL characters or "
+                "unpaired surrogates, unit-table values must be numbers, text or JSON (convert "
+                "others, e.g. units[col].astype(str))."
+            ) from None
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
@@ -372,17 +400,40 @@ class NeuralData:
 
     @classmethod
     def load(cls, path: str | Path) -> NeuralData:
-        """Read a file written by :meth:`save`; a foreign or corrupt file raises :class:`DataError`."""
+        """Read a file written by :meth:`save`, verifying its SHA-256 before parsing anything:
+        :class:`ChecksumError` if it changed since it was saved, :class:`DataError` if it is not a
+        NeuralData file; a file saved before checksums existed loads with a warning."""
         import h5py
 
         path = Path(path)
-        if not path.exists():
+        if not path.is_file():
             raise DataError(f"no such file: {path}")
+        with open(path, "rb") as fh:
+            head = fh.read(_USERBLOCK)
+            signature = fh.read(len(_HDF5))
+            fh.seek(_USERBLOCK)
+            actual = hashlib.file_digest(fh, "sha256").hexdigest()
+        legacy = head.startswith(_HDF5)
+        if not legacy and head != _userblock(actual):
+            if not head.startswith(_PREFIX) and signature != _HDF5:
+                raise DataError(f"{path} is not a neuroalign NeuralData file (not HDF5).")
+            recorded = head[len(_PREFIX) : len(_PREFIX) + 64].decode(errors="replace")
+            raise ChecksumError(
+                f"{path} was changed, damaged or truncated since it was saved: SHA-256 of its "
+                f"contents {actual}, recorded {recorded}. Restore an intact copy or re-create it "
+                "with NeuralData.save."
+            )
         try:
             with h5py.File(path, "r") as f:
                 if f.attrs.get("format") != _FORMAT:
                     raise DataError(
                         f"{path} is not a neuroalign NeuralData file (format attribute missing)."
+                    )
+                if legacy:
+                    warnings.warn(
+                        f"{path} has no checksum (saved by an older neuroalign) and was loaded "
+                        "unverified; save it again to add one.",
+                        stacklevel=3,
                     )
                 meta = json.loads(f.attrs["metadata"])
                 responses = f["responses"][()]
@@ -392,23 +443,18 @@ class NeuralData:
                 data = {}
                 for i, col in enumerate(columns):
                     ds = g[f"c{i}"]
-                    kind = ds.attrs["kind"]
-                    vals = ds[()]
-                    if kind == "numeric":
-                        data[col] = pd.Series(vals, dtype=ds.attrs["pandas_dtype"])
-                    else:
+                    kind, dtype, vals = ds.attrs["kind"], ds.attrs["pandas_dtype"], ds[()]
+                    if kind != "numeric":
                         vals = [v.decode() if isinstance(v, bytes) else v for v in vals]
-                        if kind == "json":
-                            vals = [json.loads(v) for v in vals]
-                            data[col] = pd.Series(vals, dtype=object)
-                        else:
-                            data[col] = pd.Series(vals, dtype=ds.attrs["pandas_dtype"])
+                    if kind == "json":
+                        vals, dtype = [json.loads(v) for v in vals], object
+                    data[col] = pd.Series(vals, dtype=dtype)
         except DataError:
             raise
-        except (OSError, KeyError, ValueError) as exc:
+        except Exception as exc:  # noqa: BLE001 - an unverified (older) file in any state
             raise DataError(
                 f"cannot read {path}: {exc}. The file is corrupt or truncated; re-create it."
-            ) from exc
+            ) from None
         return cls(responses, ids, pd.DataFrame(data, columns=columns), meta)
 
     # ---------------------------------------------------------------- xarray
@@ -447,3 +493,8 @@ class NeuralData:
                 table[name] = c.values
         meta = json.loads(da.attrs.get("neuroalign_metadata", "{}"))
         return cls(np.asarray(da.values), da["stimulus"].values, pd.DataFrame(table), meta)
+
+
+def _userblock(digest: str) -> bytes:
+    """The 512-byte HDF5 user block of a saved file: format, SHA-256 of the rest, NUL padding."""
+    return (_PREFIX + digest.encode() + b"\n").ljust(_USERBLOCK, b"\0")
