@@ -92,3 +92,92 @@ def test_model_rdm_vs_human_it_matches_rsatoolbox(ours, theirs):
     if ours != "kendall_tau_a":
         lo, up = boot_noise_ceiling(RDMs(condensed(subjects)), method=theirs)
         assert noise_ceiling(subjects, ours) == pytest.approx((lo, up), abs=1e-6)
+
+
+def _categorical(rng, k, n=20):
+    """Model RDMs with many ties (category membership)."""
+    cats = rng.integers(0, 3, size=(k, n))
+    return np.stack([(c[:, None] != c[None, :]).astype(float) for c in cats])
+
+
+@pytest.mark.parametrize(("ours", "theirs"), [*METHODS, ("kendall_tau_b", "kendall")])
+def test_many_models_with_ties_against_many_subjects_match_rsatoolbox(ours, theirs):
+    rng = np.random.default_rng(10)
+    models = np.concatenate([_categorical(rng, 3), _subject_rdms(rng, k=4)])
+    models[4] = np.round(models[4], 1)
+    subjects = _subject_rdms(rng, k=5)
+    subjects[1] = np.round(subjects[1], 2)
+    ref = rsa_compare(RDMs(condensed(models)), RDMs(condensed(subjects)), method=theirs)
+    np.testing.assert_allclose(compare_rdms(models, subjects, ours), ref, atol=1e-12)
+
+
+@pytest.mark.parametrize(("ours", "theirs"), [("kendall_tau_a", "tau-a"), ("kendall_tau_b", "tau-b")])  # fmt: skip
+def test_kendall_noise_ceiling_matches_rsatoolbox(ours, theirs):
+    subjects = _subject_rdms(np.random.default_rng(11), k=4)
+    subjects[0] = np.round(subjects[0], 1)
+    with pytest.warns(UserWarning, match="averaged ranks"):
+        lo, up = boot_noise_ceiling(RDMs(condensed(subjects)), method=theirs)
+    assert noise_ceiling(subjects, ours) == pytest.approx((lo, up), abs=1e-12)
+
+
+def _kendall_s_brute(x, y):
+    """Σ_{i<j} sign(x_i − x_j) sign(y_i − y_j), all pairs."""
+    return int(np.triu(np.sign(x[:, None] - x[None]) * np.sign(y[:, None] - y[None]), 1).sum())
+
+
+def test_kendall_s_is_the_all_pairs_sum_with_ties():
+    from neuroalign.metrics.ranks import kendall_s, rank_rows
+
+    rng = np.random.default_rng(12)
+    a = np.round(rng.random((3, 300)), 1)
+    a[0] = rng.random(300)
+    b = np.round(rng.random((2, 300)), 2)
+    pairs = np.indices((3, 2)).reshape(2, -1).T
+    s = kendall_s(rank_rows(a), rank_rows(b), pairs)
+    assert s.tolist() == [_kendall_s_brute(a[i], b[j]) for i, j in pairs]
+
+
+def test_ranks_equal_scipy_for_ties_and_values_closer_than_the_radix_resolution():
+    from scipy.stats import rankdata
+
+    from neuroalign.metrics.ranks import rank_rows
+
+    rng = np.random.default_rng(13)
+    v = rng.random((40, 500))
+    v[1] = np.round(v[1], 1)  # heavy ties
+    v[2, :100] = 0.5 + np.arange(100) * 1e-15  # far below 2^-32 of the row's range
+    v[2] = v[2, rng.permutation(500)]
+    v[3] = 7.0 + np.arange(500) % 3  # three values
+    ranked = rank_rows(v)
+    np.testing.assert_array_equal(ranked.ranks, rankdata(v, axis=1))
+    np.testing.assert_array_equal(ranked.dense, rankdata(v, axis=1, method="dense"))
+    counts = [np.unique(r, return_counts=True)[1] for r in v]
+    assert ranked.ties.tolist() == [int((c * (c - 1) // 2).sum()) for c in counts]
+
+
+def _collection(rdms, ids):
+    import pandas as pd
+
+    from neuroalign.data.rdms import RDMCollection
+
+    names = pd.DataFrame({"name": [f"r{i}" for i in range(len(rdms))]})
+    return RDMCollection(rdms, names, ids)
+
+
+def test_rdm_collections_are_joined_on_stimulus_ids():
+    rng = np.random.default_rng(14)
+    a, b = _subject_rdms(rng, k=2), _subject_rdms(rng, k=3)
+    ids = [f"s{i}" for i in range(20)]
+    perm = rng.permutation(20)
+    shuffled = _collection(b[:, perm][:, :, perm], [ids[i] for i in perm])
+    ref = compare_rdms(a, b, "spearman")
+    np.testing.assert_allclose(compare_rdms(_collection(a, ids), shuffled, "spearman"), ref,
+                               atol=1e-14)  # fmt: skip
+    with pytest.raises(DataError, match="share no stimulus id"):
+        compare_rdms(_collection(a, ids), _collection(b, [f"t{i}" for i in range(20)]))
+
+
+def test_rdm_runs_through_the_compute_setting():
+    pytest.importorskip("torch")
+    x = np.random.default_rng(15).normal(size=(12, 50))
+    np.testing.assert_allclose(rdm(x, compute="torch:cpu"), rdm(x), atol=1e-14)
