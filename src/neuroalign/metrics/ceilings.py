@@ -182,6 +182,15 @@ def _exact_reliability(responses: np.ndarray, method: str, labels: list[str]) ->
         sub = responses[:, units]
         # valid repeats first, in slot order
         vals = np.take_along_axis(sub, np.argsort(np.isnan(sub), axis=2, kind="stable"), axis=2)
+        n_total = 1
+        for n in pattern:  # counted before any split is built: 40 repeats are 1.4e11 splits
+            n_total *= math.comb(int(n), int(n) // 2)
+            if n_total > _MAX_EXACT_SPLITS:
+                raise ConfigError(
+                    f"n_splits='all' would enumerate more than {_MAX_EXACT_SPLITS:.0e} splits "
+                    f"({n_stim} stimuli with up to {int(pattern.max())} valid repeats); use an "
+                    "integer n_splits (random splits) for a problem this size."
+                )
         cand_a, cand_b = [], []
         for s, n in enumerate(pattern):
             k = n // 2
@@ -192,12 +201,6 @@ def _exact_reliability(responses: np.ndarray, method: str, labels: list[str]) ->
             cand_a.append(in_a @ v / k)
             cand_b.append(~in_a @ v / (n - k))
         sizes = [len(c) for c in cand_a]
-        n_total = math.prod(sizes)
-        if n_total > _MAX_EXACT_SPLITS:
-            raise ConfigError(
-                f"n_splits='all' would enumerate {n_total:.3g} splits (limit {_MAX_EXACT_SPLITS:.0e}); "
-                "use an integer n_splits (random splits) for a problem this size."
-            )
         sub_labels = [labels[u] for u in units]
         total = np.zeros(len(units))
         chunk = max(1, 2_000_000 // (n_stim * len(units)))
