@@ -25,7 +25,8 @@ independently, so the summed objective gives each image its own gradient. Each j
 the key of the job's jitter and noise, which are then drawn for the whole batch at once on the
 device (:mod:`neuroalign.twin.augment`). The same seed gives a bit-identical image on one machine
 whichever other neurons share the batch and whatever the batch size (to the twin's own rounding,
-which for some networks depends on the batch size).
+which for some networks depends on the batch size; on a GPU also to torch's nondeterministic
+kernels, e.g. cuDNN's backward passes, unless ``torch.use_deterministic_algorithms(True)``).
 """
 
 from __future__ import annotations
@@ -284,7 +285,8 @@ def _synthesize(twin: Twin, neurons, directions, s: dict, progress) -> list[Synt
                 finals[start : start + len(chunk)] = imgs = _run_chunk(twin, chunk, s, bar)
                 with torch.no_grad():
                     r = twin(torch.from_numpy(imgs.astype(np.float32)).to(twin.device))
-                    pick = r[torch.arange(len(chunk)), torch.tensor([n for n, _, _ in chunk])]
+                    cols = torch.tensor([n for n, _, _ in chunk], device=r.device)
+                    pick = r[torch.arange(len(chunk), device=r.device), cols]
                 clean[start : start + len(chunk)] = pick.double().cpu().numpy()
     finally:
         for p, q in zip(twin.parameters(), req, strict=True):
