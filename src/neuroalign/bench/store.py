@@ -118,7 +118,7 @@ def _sql(v):
     return None if v is None or (isinstance(v, float) and v != v) else v
 
 
-def _is_locked(exc: sqlite3.Error) -> bool:
+def _is_locked(exc: Exception) -> bool:
     return getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
 
 
@@ -246,10 +246,11 @@ class ResultsStore:
 
     @contextlib.contextmanager
     def _errors(self, what: str):
-        """SQLite errors of reading or opening as :class:`DataError` s naming the store."""
+        """SQLite errors of reading or opening (and values a damaged file decodes to) as
+        :class:`DataError` s naming the store."""
         try:
             yield
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, ValueError, TypeError) as exc:
             if _is_locked(exc):
                 raise DataError(
                     f"the results store {self.path} stayed locked by another process while "
@@ -305,7 +306,7 @@ class ResultsStore:
         spooled = self.spool_file(key)
         if spooled is None:
             raise DataError(f"no result with key {key[:16]}… in {self.path}.")
-        return self._parse(spooled.read_text(), str(spooled))
+        return self._parse(spooled.read_text(errors="replace"), str(spooled))
 
     @staticmethod
     def _parse(text: str, where: str) -> Score:
@@ -328,18 +329,18 @@ class ResultsStore:
     def frame(self) -> pd.DataFrame:
         """One row per (result, layer, direction), columns :data:`FRAME_COLUMNS` (see module doc),
         sorted by benchmark, model, layer, direction; spooled results included."""
-        cols = ", ".join(f"w.{c}" for c in _ROW_COLUMNS)
-        q = (
-            f"SELECT r.model, r.benchmark, r.benchmark_version, r.seed, r.key, r.created, {cols} "
-            "FROM rows w JOIN results r ON r.key = w.key"
+        names = ["model", "benchmark", "benchmark_version", "seed", "key", "created", *_ROW_COLUMNS]
+        cols = (
+            ", ".join(f"r.{c}" for c in names[:6]) + ", " + ", ".join(f"w.{c}" for c in names[6:])
         )
-        with self._errors("read"):
-            df = pd.read_sql_query(q, self._conn)
+        rows = self._query(f"SELECT {cols} FROM rows w JOIN results r ON r.key = w.key")
+        df = pd.DataFrame.from_records(rows, columns=names, coerce_float=True)
         extra = [s.frame() for s in self._spooled()]
         if extra:
             df = pd.concat([df, *extra] if len(df) else extra, ignore_index=True)
-        for c in ("raw", "ceiling", "normalised", "error", "animal_median", "masquerade_ratio", "percentile"):  # fmt: skip
-            df[c] = df[c].astype(float)
+        with self._errors("read"):
+            for c in ("raw", "ceiling", "normalised", "error", "animal_median", "masquerade_ratio", "percentile"):  # fmt: skip
+                df[c] = df[c].astype(float)
         df = df.reindex(columns=FRAME_COLUMNS)
         return df.sort_values(["benchmark", "model", "layer", "direction"], ignore_index=True)
 
@@ -433,8 +434,10 @@ class ResultsStore:
         out = []
         for p in self.spooled():
             try:
-                out.append((p, self._parse(p.read_text(), str(p))))
-            except (OSError, DataError) as exc:
+                score = self._parse(p.read_text(), str(p))
+                _rows(score)  # a Score the database would refuse stays in the spool too
+                out.append((p, score))
+            except (OSError, ValueError) as exc:  # unreadable bytes or no valid Score
                 warnings.warn(f"a spooled result was left where it is: {exc}", stacklevel=3)
         return out
 

@@ -140,9 +140,9 @@ class NeuralData:
             raise DataError(f"metadata must be a dict, got {type(metadata).__name__}.")
         meta = dict(metadata or {})
         try:
-            json.dumps(meta)
+            json.dumps(meta, allow_nan=False)  # strict JSON: NaN is not equal to itself
         except (TypeError, ValueError) as exc:
-            raise DataError(f"metadata must be JSON-serialisable: {exc}") from exc
+            raise DataError(f"metadata must be strict JSON (no NaN, no objects): {exc}") from None
         self.responses = r
         self.stimulus_ids = ids
         self.units = units
@@ -447,7 +447,7 @@ class NeuralData:
                     if kind != "numeric":
                         vals = [v.decode() if isinstance(v, bytes) else v for v in vals]
                     if kind == "json":
-                        vals, dtype = [json.loads(v) for v in vals], object
+                        vals = [json.loads(v) for v in vals]  # in the recorded dtype
                     data[col] = pd.Series(vals, dtype=dtype)
         except DataError:
             raise
