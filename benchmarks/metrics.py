@@ -173,6 +173,7 @@ def _rdm_sets(data_dir: Path | None):
 
 def bench_compare(data_dir: Path | None, repeats: int) -> None:
     models, subjects, mean, source = _rdm_sets(data_dir)
+    models = rsa.condensed(models)  # both sides get the same condensed vectors
     _header(f"RDM comparison: {len(models)} model × {len(subjects)} subject RDMs, 92 stimuli "
             f"({source}); noise ceiling of {len(mean)} subjects")  # fmt: skip
     if not _have("rsatoolbox"):
@@ -185,7 +186,7 @@ def bench_compare(data_dir: Path | None, repeats: int) -> None:
         if not _have("rsatoolbox"):
             _row(f"compare {ours_m}", ours, "rsatoolbox", None, 0)
             continue
-        peer = _measure(repeats, _rsatoolbox_compare, rsa.condensed(models), subjects, theirs_m)
+        peer = _measure(repeats, _rsatoolbox_compare, models, subjects, theirs_m)
         _row(f"compare {ours_m}", ours, "rsatoolbox", peer, np.abs(ours[0] - peer[0]).max())
         pnc = _measure(repeats, _rsatoolbox_ceiling, mean, theirs_m)
         _row(f"noise ceiling {ours_m}", nc, "rsatoolbox", pnc,
