@@ -162,3 +162,102 @@ def test_sweep_bad_input_is_one_line(tmp_path, extra, code, match):
     res = runner.invoke(app, ["sweep", *extra, "--store", str(tmp_path / "s.sqlite")])
     assert res.exit_code == code, res.output
     assert match in res.output and "Traceback" not in res.output
+
+
+def test_report_of_what_score_json_prints(tmp_path):
+    """`score --json > s.json; report s.json` (the printed document has no per-unit table)."""
+    args = ["score", "small_cnn", "synthetic.relu", "--layer", "pool1", *SMALL, "--no-store"]
+    printed = json.loads(_ok([*args, "--json"]).stdout)
+    assert "units" not in printed
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(printed))
+    html = tmp_path / "r.html"
+    _ok(["report", str(path), "-o", str(html)])
+    from test_report import parse, table_frame
+
+    scores = table_frame(parse(html.read_text()), "scores-table")
+    assert set(scores["model"]) == {printed["model"]}
+    got = scores.set_index("direction")["normalised"]
+    for row in printed["summary"]:
+        assert got[row["direction"]] == row["normalised"]
+
+
+@pytest.mark.parametrize(
+    ("doc", "needle"),
+    [
+        ({"kind": "neuroalign.Score/1"}, "Score document"),
+        ({"kind": "neuroalign.IATCResult/1"}, "IATCResult/1 document"),
+        ({"kind": "neuroalign.ComparisonResult/1"}, "ComparisonResult/1 document"),
+        ([1, 2], "neither"),
+    ],
+)
+def test_report_of_damaged_documents_is_a_data_error(tmp_path, doc, needle):
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(doc))
+    res = runner.invoke(app, ["report", str(path), "-o", str(tmp_path / "r.html")])
+    assert res.exit_code == 1, res.output
+    assert needle in res.stderr and "unexpected" not in res.stderr
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_store_path_with_markup_is_printed_literally(tmp_path):
+    store = tmp_path / "run[/v1].sqlite"
+    res = _ok(["score", "small_cnn", "synthetic.relu", "--layer", "pool1", *SMALL, "--store", str(store)])  # fmt: skip
+    assert "run[/v1].sqlite" in " ".join(res.stdout.split())
+    board = _ok(["leaderboard", "--store", str(store)])
+    assert "small_cnn" in board.stdout
+
+
+def test_leaderboard_shows_model_names_literally_and_the_null(tmp_path):
+    """A stored model named like rich markup is shown as written; the null and interval columns
+    are shown beside the score when the store has them, and absent ones change nothing."""
+    import dataclasses
+
+    from neuroalign.bench import ResultsStore, score
+
+    s = score("small_cnn", "synthetic.relu", layers="pool1", n_draws=2, n_folds=3,
+              n_stimuli=120, units_per_subject=10, n_subjects=3)  # fmt: skip
+    evil = "[link=https://evil.example]evil[/link]"
+    store = tmp_path / "s.sqlite"
+    with ResultsStore(store) as st:
+        st.put(s)
+        st.put(dataclasses.replace(s, model=evil, key="0" * 64))
+    res = runner.invoke(app, ["leaderboard", "--store", str(store)], env={"COLUMNS": "250"})
+    assert res.exit_code == 0, res.output
+    assert evil in res.stdout and "\x1b]8;" not in res.stdout
+    board = json.loads(_ok(["leaderboard", "--store", str(store), "--json"]).stdout)
+    assert {r["model"] for r in board["leaderboard"]} == {evil, "small_cnn@seed0"}
+    assert not any(k.endswith(" null") for k in board["leaderboard"][0])
+
+
+def test_leaderboard_table_with_null_columns():
+    import numpy as np
+    import pandas as pd
+
+    from neuroalign.cli.results import _display
+    from neuroalign.report.summaries import leaderboard
+
+    frame = pd.DataFrame(
+        {
+            "model": ["a", "a", "b", "b"],
+            "layer": ["l1", "l2", "l1", "l2"],
+            "benchmark": "bm",
+            "direction": "forward",
+            "raw": [1.0, 2.0, 3.0, 0.5],
+            "normalised": [10.0, 20.0, np.nan, 5.0],
+            "null": [0.5, 0.7, 0.2, 6.0],
+            "ci_low": [9.0, 18.0, np.nan, 4.0],
+            "ci_high": [11.0, 22.0, np.nan, 6.0],
+            "above_null": [True, True, True, False],
+        }
+    )
+    board, best = leaderboard(frame)
+    assert list(board["model"]) == ["a", "b"]  # a: 20 at l2; b: 5 at l2 (l1 has raw 3 only)
+    assert list(best["layer"]) == ["l2", "l2"]
+    assert list(board.columns) == ["model", "mean", "bm forward", "bm forward null",
+                                   "bm forward ci_low", "bm forward ci_high",
+                                   "bm forward above_null"]  # fmt: skip
+    shown = _display(board)
+    assert list(shown.columns) == ["model", "mean", "bm forward", "bm forward null"]
+    assert list(shown["bm forward"]) == ["20.00 [18.00, 22.00]", "5.00 [4.00, 6.00] ✗"]
+    assert list(shown["bm forward null"]) == ["0.70", "6.00"]

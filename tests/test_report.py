@@ -202,7 +202,7 @@ SECTIONS = {  # id → number of figures with full inputs
     "forward-reverse": 1,
     "layers": 2,
     "units": 1,
-    "scores": 0,
+    "scores": 1,
     "extra-1": 0,
     "provenance": 0,
 }
@@ -389,6 +389,7 @@ def test_iatc_with_one_area_has_no_specificity(inputs):
 def test_scores_only(inputs):
     p = parse(render_report(scores=inputs["scores"]))
     assert len(p.sections["layers"]["imgs"]) == 1 and not p.sections["layers"]["notes"]
+    assert len(p.sections["scores"]["imgs"]) == 1
     assert p.sections["forward-reverse"]["notes"]
 
 
@@ -403,11 +404,13 @@ def test_bad_inputs_are_refused(inputs, tmp_path):
         write_report(tmp_path / "x.html", sections=[("t", '<img src="https://example.org/a.png">')])
     with pytest.raises(ConfigError, match="pair"):
         write_report(tmp_path / "x.html", sections=["just a string"])
+    with pytest.raises(ConfigError, match="DataFrame"):
+        write_report(tmp_path / "x.html", sections=[("t", 3)])
     assert not (tmp_path / "x.html").exists()
 
 
 def test_scatter_points_are_the_summaries_and_animal_pairs(inputs):
-    from neuroalign.report.html import animal_points, model_points
+    from neuroalign.report.frames import animal_points, model_points
 
     cmp = inputs["comparisons"][NET]
     pts = model_points({NET: cmp})
@@ -433,3 +436,144 @@ def test_a_layer_without_valid_units_still_renders(inputs):
     assert (got["n_invalid"] == got["n_units"]).all()
     assert got[["frac_common", "cut_unique", "cut_common"]].isna().all().all()
     assert len(p.sections["units"]["imgs"]) == 1
+
+
+def test_model_columns_are_the_models_given(report, inputs):
+    """The masquerade and units tables name each row's model as given (not its area)."""
+    _, _, p = report
+    for tid, per_model in (("masquerade-table", "summary"), ("units-table", None)):
+        got = table_frame(p, tid, values=False)
+        want = []
+        for name, c in inputs["comparisons"].items():
+            keys = c.summary if per_model else c.units.drop_duplicates(["layer", "area"])
+            want += [(name, la, ar) for la, ar in zip(keys["layer"], keys["area"], strict=True)]
+        assert list(zip(got["model"], got["layer"], got["area"], strict=True)) == want, tid
+
+
+def test_a_dataframe_section_is_a_table():
+    df = pd.DataFrame({"control": ["a", "b"], "passed": [True, False], "value": [0.5, np.nan]})
+    p = parse(render_report(sections=[("Controls <x>", df)]))
+    got = table_frame(p, "extra-1-table")
+    assert list(got.columns) == ["control", "passed", "value"]
+    assert_column_equal(got["passed"], df["passed"])
+    assert_column_equal(got["value"], df["value"])
+    assert p.sections["extra-1"]["title"] == "Controls <x>"
+
+
+# ---------------------------------------------------------------------------- figures of scores
+def _capture(monkeypatch):
+    """The matplotlib figures the score figures draw (their PNG is still made)."""
+    from neuroalign.report import score_figures as S
+
+    drawn = []
+
+    def keep(fig):
+        drawn.append(fig)
+        return png(fig)
+
+    png = S.png_data_uri
+    monkeypatch.setattr(S, "png_data_uri", keep)
+    return S, drawn
+
+
+def many_models(n_single: int = 14, n_multi: int = 4, nulls: bool = True) -> pd.DataFrame:
+    """A scores frame: ``n_single`` models at one layer (the demo's case), ``n_multi`` models
+    with 3 or 4 layers of their own; optionally null and interval columns."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for i in range(n_single + n_multi):
+        layers = ["-"] if i < n_single else [f"m{i}.l{k}" for k in range(3 + i % 2)]
+        for d in ("forward", "reverse"):
+            for la in layers:
+                v = float(rng.uniform(10, 90))
+                row = {"model": f"model {i}", "layer": la, "benchmark": "b", "direction": d,
+                       "raw": v / 2, "ceiling": 50.0, "normalised": v, "error": 1.0}  # fmt: skip
+                if nulls:
+                    row |= {"null": v / 10, "ci_low": v - 2, "ci_high": v + 2, "above_null": v > 20}
+                rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _legend_clear_of_the_data(fig):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    r = canvas.get_renderer()
+    (legend,) = fig.legends
+    box = legend.get_window_extent(r)
+    for ax in fig.axes:
+        a = ax.get_window_extent(r)
+        assert box.x0 >= a.x1 or box.x1 <= a.x0 or box.y0 >= a.y1 or box.y1 <= a.y0
+
+
+def test_layer_profiles_never_join_two_models(monkeypatch):
+    S, drawn = _capture(monkeypatch)
+    scores = many_models()
+    S.score_curves_figure(scores)
+    (fig,) = drawn
+    multi = {
+        m: g["layer"].nunique() for m, g in scores.groupby("model") if g["layer"].nunique() > 1
+    }
+    for ax in fig.axes:  # one panel per direction, one line per multi-layer model
+        lines = ax.get_lines()
+        assert sorted(len(ln.get_xdata()) for ln in lines) == sorted(multi.values())
+    _legend_clear_of_the_data(fig)
+    # models compared at one layer each have no profile at all (the demo): no figure, a note
+    single = scores[scores["layer"] == "-"]
+    assert S.score_curves_figure(single) is None
+    comparisons = build_results()["comparisons"]
+    one = {f"model {i}": comparisons[RANDOM] for i in range(3)}
+    p = parse(render_report(comparisons=one, scores=single))
+    assert not p.sections["layers"]["imgs"]
+    assert "single layer" in p.sections["layers"]["notes"][0]
+
+
+def test_ranking_stays_legible_with_many_models(monkeypatch):
+    S, drawn = _capture(monkeypatch)
+    scores = many_models()
+    assert S.score_ranking_figure(scores) is not None
+    (fig,) = drawn
+    (ax,) = fig.axes
+    # one row per model, each at its own height: nothing piles up on one position
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert sorted(labels) == sorted(scores["model"].unique())
+    from matplotlib.collections import PathCollection
+
+    markers = [c for c in ax.collections if isinstance(c, PathCollection) and c.get_gid() != "null"]
+    points = [y for c in markers for y in c.get_offsets()[:, 1]]
+    assert len(points) == 2 * scores["model"].nunique()  # forward and reverse per model
+    assert len(points) == len(set(points))
+    _legend_clear_of_the_data(fig)
+
+
+def test_null_and_interval_beside_the_score(inputs):
+    scores = inputs["scores"].assign(null=0.01, ci_low=0.1, ci_high=0.9, above_null=True)
+    scores["p_null"] = np.nan  # all NaN: not shown
+    p = parse(render_report(scores=scores))
+    got = table_frame(p, "scores-table")
+    cols = list(got.columns)
+    assert cols[cols.index("error") + 1 : cols.index("error") + 5] == [
+        "null", "above_null", "ci_low", "ci_high"
+    ]  # fmt: skip
+    assert "p_null" not in cols
+    assert_column_equal(got["null"], scores["null"])
+    assert "null" in p.sections["scores"]["captions"][0] or "null" in " ".join(
+        p.sections["scores"]["text"]
+    )
+    # NaN everywhere or no such columns at all: the report still renders
+    for frame in (scores.assign(null=np.nan, ci_low=np.nan, ci_high=np.nan), inputs["scores"]):
+        q = parse(render_report(scores=frame))
+        assert len(q.sections["scores"]["imgs"]) == 1
+
+
+def test_load_results_keys_comparisons_by_model(tmp_path, inputs):
+    from neuroalign.report import load_results
+
+    c = inputs["comparisons"][NET]
+    c.to_json(tmp_path / "mynet.json")
+    res = load_results([tmp_path / "mynet.json"])
+    assert list(res.comparisons) == ["mynet"]
+    assert set(res.scores["model"]) == {"mynet"}
+    with pytest.raises(DataError, match="folder"):
+        load_results([tmp_path])

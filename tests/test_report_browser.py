@@ -320,6 +320,8 @@ def test_report_renders_in_chromium(chromium, tmp_path):
     for img in page["images"]:
         assert img["complete"] and img["width"] > 0 and img["height"] > 0, img
         assert img["shown"] > 0 and img["alt"], img
+        # legible: a figure is not shrunk so far that its text becomes unreadable
+        assert img["shown"] >= 0.6 * img["width"], img
 
     # the screenshot is a real picture of the page, not a blank one
     from PIL import Image

@@ -16,22 +16,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure as _MplFigure
-from matplotlib.ticker import MaxNLocator
 
 __all__ = [
     "Figure",
     "accuracy_figure",
     "forward_reverse_figure",
-    "layer_curves_figure",
     "png_data_uri",
     "predictivity_specificity_figure",
     "reverse_histograms_figure",
-    "score_curves_figure",
 ]
 
 _DPI = 100
 _MAX_PANELS = 12
-_DIRECTION_STYLE = {"forward": "-", "reverse": "--"}
 _CATEGORY_COLOURS = {"unique": "#d95f02", "intermediate": "#bdbdbd", "common": "#1b9e77"}
 
 
@@ -68,6 +64,14 @@ def _new(n_panels: int = 1, *, width: float = 6.4, height: float = 4.0):
     for ax in axes[n_panels:]:
         ax.set_visible(False)
     return fig, list(axes[:n_panels])
+
+
+def model_colours(models: list[str]) -> dict[str, tuple]:
+    """One colour per model: tab10 up to 10 models, tab20 beyond (cycling after 20)."""
+    import matplotlib
+
+    cmap = matplotlib.colormaps["tab10" if len(models) <= 10 else "tab20"]
+    return {m: cmap(i % cmap.N) for i, m in enumerate(models)}
 
 
 def _finite(v) -> bool:
@@ -182,7 +186,7 @@ def forward_reverse_figure(points: pd.DataFrame, animals: pd.DataFrame) -> Figur
         return None
     areas = list(dict.fromkeys([*points.get("area", []), *animals.get("area", [])]))[:_MAX_PANELS]
     models = list(dict.fromkeys(points.get("model", [])))
-    colours = {m: f"C{i % 10}" for i, m in enumerate(models)}
+    colours = model_colours(models)
     fig, axes = _new(len(areas))
     for ax, area in zip(axes, areas, strict=True):
         a = animals[animals["area"] == area] if not animals.empty else animals
@@ -237,7 +241,14 @@ def forward_reverse_figure(points: pd.DataFrame, animals: pd.DataFrame) -> Figur
         ax.set_ylabel("reverse: median EV (%)")
         ax.set_title(_text(area))
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="best")
+    handles, labels = axes[0].get_legend_handles_labels()
+    for ax in axes[1:]:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    ncol = 1 if len(handles) <= 16 else 2
+    fig.legend(handles, labels, loc="outside right upper", fontsize=7, ncol=ncol, frameon=False)
     n_pairs = 0 if animals.empty else len(animals)
     alt = (
         f"Scatter of forward (x) vs reverse (y) median EV for {len(points)} model layer points "
@@ -248,116 +259,6 @@ def forward_reverse_figure(points: pd.DataFrame, animals: pd.DataFrame) -> Figur
         "and from the neurons to the model's units (reverse, y). Grey points: each ordered animal "
         "pair a, b at (EV a→b, EV b→a), the cloud a model must land in to masquerade as an animal. "
         "Dotted: forward = reverse."
-    )
-    return Figure(png_data_uri(fig), alt, caption)
-
-
-def layer_curves_figure(summary: pd.DataFrame, layer_order: dict[str, list[str]]) -> Figure | None:
-    """Median forward and reverse EV by layer for every model, one panel per area.
-
-    In: ``summary`` with ``model, layer, area, direction, model_median_ev, animal_median_ev,
-    animal_min_ev, animal_max_ev`` (the comparisons' summaries stacked) and each model's layer
-    order. Out: line chart(s) with the animal median (dotted) and range (band), or ``None``.
-    """
-    if summary is None or summary.empty:
-        return None
-    areas = list(dict.fromkeys(summary["area"]))[:_MAX_PANELS]
-    models = list(dict.fromkeys(summary["model"]))
-    shared = len({tuple(layer_order.get(m, [])) for m in models}) == 1
-    fig, axes = _new(len(areas))
-    for ax, area in zip(axes, areas, strict=True):
-        s = summary[summary["area"] == area]
-        for i, m in enumerate(models):
-            order = layer_order.get(m) or list(dict.fromkeys(s.loc[s["model"] == m, "layer"]))
-            for direction, style in _DIRECTION_STYLE.items():
-                d = s[(s["model"] == m) & (s["direction"] == direction)].set_index("layer")
-                d = d.reindex([la for la in order if la in d.index])
-                if d.empty:
-                    continue
-                x = [order.index(la) for la in d.index]
-                ax.plot(
-                    x,
-                    d["model_median_ev"].to_numpy(dtype=float),
-                    style,
-                    marker="o",
-                    color=f"C{i % 10}",
-                    label=_text(f"{m} ({direction})"),
-                )
-        ref = s.drop_duplicates("direction")
-        for r in ref.itertuples(index=False):
-            ax.axhline(r.animal_median_ev, ls=":", color="black", lw=0.9)
-            if _finite(r.animal_min_ev) and _finite(r.animal_max_ev):
-                ax.axhspan(r.animal_min_ev, r.animal_max_ev, color="#9e9e9e", alpha=0.15, lw=0)
-        if shared and models:
-            order = layer_order.get(models[0]) or []
-            ax.set_xticks(range(len(order)), [_text(la) for la in order], rotation=30, ha="right")
-            ax.set_xlabel("layer")
-        else:
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            ax.set_xlabel("layer (position in model)")
-        ax.set_ylabel("median EV (%)")
-        ax.set_title(_text(area))
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="best")
-    alt = (
-        f"Line chart of median forward (solid) and reverse (dashed) EV by layer for "
-        f"{len(models)} models ({', '.join(map(str, models))}) in areas {', '.join(map(str, areas))}"
-    )
-    caption = (
-        "Median EV of each model layer, forward (solid: model → neurons) and reverse (dashed: "
-        "neurons → model units). Dotted line and grey band: the animal→animal median and range."
-    )
-    return Figure(png_data_uri(fig), alt, caption)
-
-
-def score_curves_figure(scores: pd.DataFrame) -> Figure | None:
-    """Score by layer for every (model, direction), one panel per benchmark (at most 12).
-
-    In: a results-store frame (``model, layer, benchmark, direction, raw, normalised, error``).
-    A panel plots ``normalised`` when any is finite for its benchmark, else ``raw``; ``error``
-    gives error bars. Layers keep their order of first appearance. Out: a chart or ``None``.
-    """
-    if scores is None or scores.empty:
-        return None
-    benches = list(dict.fromkeys(scores["benchmark"].astype(str)))[:_MAX_PANELS]
-    fig, axes = _new(len(benches))
-    n_lines = 0
-    for ax, bench in zip(axes, benches, strict=True):
-        b = scores[scores["benchmark"].astype(str) == bench]
-        col = (
-            "normalised" if pd.to_numeric(b["normalised"], errors="coerce").notna().any() else "raw"
-        )
-        for i, (key, g) in enumerate(b.groupby(["model", "direction"], sort=False)):
-            order = list(dict.fromkeys(g["layer"].astype(str)))
-            g = g.assign(layer=g["layer"].astype(str)).drop_duplicates("layer", keep="last")
-            g = g.set_index("layer").reindex(order)
-            y = pd.to_numeric(g[col], errors="coerce").to_numpy(dtype=float)
-            err = pd.to_numeric(g["error"], errors="coerce").to_numpy(dtype=float)
-            ax.errorbar(
-                np.arange(len(order)),
-                y,
-                yerr=np.where(np.isfinite(err), err, 0.0),
-                marker="o",
-                capsize=2,
-                color=f"C{i % 10}",
-                ls=_DIRECTION_STYLE.get(str(key[1]), "-."),
-                label=_text(f"{key[0]} ({key[1]})"),
-            )
-            n_lines += 1
-            if i == 0 or len(order) > len(ax.get_xticks()):
-                ax.set_xticks(range(len(order)), [_text(o) for o in order], rotation=30, ha="right")
-        ax.set_ylabel(f"{col} score")
-        ax.set_xlabel("layer")
-        ax.set_title(_text(bench))
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="best")
-    alt = (
-        f"Line chart of score by layer for {n_lines} (model, direction) pairs in benchmarks "
-        f"{', '.join(benches)}"
-    )
-    caption = (
-        "Stored benchmark scores by layer (normalised by the ceiling where available, else raw; "
-        "error bars: the stored error). One line per model and direction."
     )
     return Figure(png_data_uri(fig), alt, caption)
 

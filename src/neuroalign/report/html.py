@@ -27,6 +27,9 @@ from neuroalign.analysis.compare import ComparisonResult
 from neuroalign.analysis.iatc import IATCResult
 from neuroalign.report import figures as F
 from neuroalign.report import provenance as P
+from neuroalign.report import score_figures as S
+from neuroalign.report.frames import animal_points, iatc_table, model_points, stack, unit_counts
+from neuroalign.report.summaries import NULL_COLUMNS
 from neuroalign.report.tables import Table, table_from_frame
 
 __all__ = ["SCORE_COLUMNS", "Section", "build_sections", "render_report", "write_report"]
@@ -93,11 +96,16 @@ def _check_inputs(iatc, comparisons, scores, sections) -> tuple[dict, pd.DataFra
     extra = []
     for i, item in enumerate(sections):
         if not (isinstance(item, (tuple, list)) and len(item) == 2):
-            raise ConfigError(f"sections[{i}] must be a (title, html) pair, got {item!r:.80}.")
+            raise ConfigError(
+                f"sections[{i}] must be a (title, html or DataFrame) pair, got {item!r:.80}."
+            )
         title, fragment = item
-        if not isinstance(title, str) or not isinstance(fragment, str):
-            raise ConfigError(f"sections[{i}]: title and html must both be strings.")
-        if _EXTERNAL.search(fragment):
+        if not isinstance(title, str) or not isinstance(fragment, (str, pd.DataFrame)):
+            raise ConfigError(
+                f"sections[{i}]: the title must be a string and the content an HTML string or a "
+                "pandas DataFrame."
+            )
+        if isinstance(fragment, str) and _EXTERNAL.search(fragment):
             raise ConfigError(
                 f"section {title!r} refers to an external resource "
                 f"({_EXTERNAL.search(fragment).group(0)!r}); the report must be self-contained: "
@@ -117,18 +125,6 @@ _IATC_COLUMNS = [
     ("silhouette", "specificity"),
     ("selected", "selected (IATC)"),
 ]
-
-
-def iatc_table(iatc: IATCResult) -> pd.DataFrame:
-    """The IATC section's table: the accuracy table joined with specificity (``silhouette``, NaN
-    without) and ``selected`` (the class is in the IATC), in the accuracy table's order."""
-    acc = iatc.accuracy.copy()
-    if iatc.specificity is not None and not iatc.specificity.empty:
-        acc = acc.merge(iatc.specificity[["transform", "silhouette"]], on="transform", how="left")
-    else:
-        acc["silhouette"] = np.nan
-    acc["selected"] = acc["transform"].isin(iatc.selected)
-    return acc
 
 
 def _iatc_sections(iatc: IATCResult | None) -> list[Section]:
@@ -169,40 +165,6 @@ def _iatc_sections(iatc: IATCResult | None) -> list[Section]:
 
 
 # -------------------------------------------------------------------------------- comparisons
-def _stack(comparisons: Mapping[str, ComparisonResult], attr: str) -> pd.DataFrame:
-    parts = [getattr(c, attr).assign(model=name) for name, c in comparisons.items()]
-    parts = [p for p in parts if not p.empty]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-
-
-def model_points(comparisons: Mapping[str, ComparisonResult]) -> pd.DataFrame:
-    """One row per (model, layer, area): the model's median ``forward`` and ``reverse`` EV (the
-    summaries' ``model_median_ev``)."""
-    s = _stack(comparisons, "summary")
-    if s.empty:
-        return pd.DataFrame(columns=["model", "layer", "area", "forward", "reverse"])
-    keys = ["model", "layer", "area"]
-    p = s[keys].drop_duplicates()
-    for d in ("forward", "reverse"):
-        part = s.loc[s["direction"] == d, [*keys, "model_median_ev"]].drop_duplicates(keys)
-        p = p.merge(part.rename(columns={"model_median_ev": d}), on=keys, how="left")
-    return p[["model", "layer", "area", "forward", "reverse"]]
-
-
-def animal_points(comparisons: Mapping[str, ComparisonResult]) -> pd.DataFrame:
-    """One row per ordered animal pair (area, a, b): ``forward`` = EV a→b, ``reverse`` = EV b→a,
-    from the comparisons' ``animals`` tables (duplicates across comparisons dropped)."""
-    a = _stack(comparisons, "animals")
-    if a.empty:
-        return pd.DataFrame(columns=["area", "source", "target", "forward", "reverse"])
-    a = a.drop_duplicates(["area", "source", "target"])
-    back = a.rename(columns={"source": "target", "target": "source", "median_ev": "reverse"})
-    m = a.rename(columns={"median_ev": "forward"}).merge(
-        back[["area", "source", "target", "reverse"]], on=["area", "source", "target"], how="inner"
-    )
-    return m[["area", "source", "target", "forward", "reverse"]]
-
-
 _SUMMARY_COLUMNS = [
     ("model", "model"),
     ("layer", "layer"),
@@ -222,7 +184,7 @@ def _comparison_sections(comparisons: Mapping[str, ComparisonResult]) -> list[Se
     if not comparisons:
         fr.notes.append("Not computed: no model comparison was given.")
         return [fr]
-    summary = _stack(comparisons, "summary")
+    summary = stack(comparisons, "summary")
     fig = F.forward_reverse_figure(model_points(comparisons), animal_points(comparisons))
     if fig is None:
         fr.notes.append("Not computed: the comparisons hold no scores.")
@@ -250,54 +212,27 @@ def _layer_section(
     comparisons: Mapping[str, ComparisonResult], scores: pd.DataFrame | None
 ) -> Section:
     sec = Section("layers", "Scores by layer")
-    summary = _stack(comparisons, "summary")
+    summary = stack(comparisons, "summary")
     order = {
         name: [str(x) for x in c.params.get("layers", [])]
         or list(dict.fromkeys(c.summary.get("layer", [])))
         for name, c in comparisons.items()
     }
-    fig = F.layer_curves_figure(summary, order) if not summary.empty else None
-    if fig is not None:
-        sec.figures.append(fig)
-    fig = F.score_curves_figure(scores) if scores is not None and not scores.empty else None
-    if fig is not None:
-        sec.figures.append(fig)
+    for fig in (
+        S.layer_curves_figure(summary, order) if not summary.empty else None,
+        S.score_curves_figure(scores) if scores is not None and not scores.empty else None,
+    ):
+        if fig is not None:
+            sec.figures.append(fig)
     if not sec.figures:
-        sec.notes.append("Not computed: neither model comparisons nor stored scores were given.")
-    return sec
-
-
-def unit_counts(comparisons: Mapping[str, ComparisonResult]) -> pd.DataFrame:
-    """Per (model, layer, area): ``n_units``, ``n_common``, ``n_unique``, ``n_intermediate``,
-    ``n_invalid``, ``frac_common``, ``frac_unique`` (of the valid units) and the cut-offs
-    ``cut_unique`` / ``cut_common`` (20th / 80th percentile of the finite mean reverse EV)."""
-    units = _stack(comparisons, "units")
-    cols = ["model", "layer", "area", "n_units", "n_common", "n_unique", "n_intermediate"]
-    cols += ["n_invalid", "frac_common", "frac_unique", "cut_unique", "cut_common"]
-    if units.empty:
-        return pd.DataFrame(columns=cols)
-    rows = []
-    for (m, la, ar), g in units.groupby(["model", "layer", "area"], sort=False):
-        ev = g["mean_reverse_ev"].to_numpy(dtype=float)
-        ok = np.isfinite(ev)
-        cat = g["category"].to_numpy()
-        lo, hi = np.percentile(ev[ok], [20, 80]) if ok.any() else (np.nan, np.nan)
-        n_valid = int(ok.sum())
-        counts = {c: int((cat == c).sum()) for c in ("common", "unique", "intermediate", "invalid")}
-        rows.append(
-            {
-                "model": m,
-                "layer": la,
-                "area": ar,
-                "n_units": len(g),
-                **{f"n_{c}": v for c, v in counts.items()},
-                "frac_common": counts["common"] / n_valid if n_valid else np.nan,
-                "frac_unique": counts["unique"] / n_valid if n_valid else np.nan,
-                "cut_unique": float(lo),
-                "cut_common": float(hi),
-            }
+        given = bool(comparisons) or (scores is not None and not scores.empty)
+        sec.notes.append(
+            "Not computed: every model was scored at a single layer; the forward vs reverse "
+            "figure and the stored scores compare the models."
+            if given
+            else "Not computed: neither model comparisons nor stored scores were given."
         )
-    return pd.DataFrame(rows, columns=cols)
+    return sec
 
 
 _UNIT_COLUMNS = [
@@ -328,26 +263,43 @@ def _units_section(comparisons: Mapping[str, ComparisonResult]) -> Section:
         "model. Fractions are of the units with a valid EV."
     )
     sec.tables.append(table_from_frame(counts, "units-table", "Units per layer", _UNIT_COLUMNS))
-    fig = F.reverse_histograms_figure(_stack(comparisons, "units"), counts)
+    fig = F.reverse_histograms_figure(stack(comparisons, "units"), counts)
     if fig is not None:
         sec.figures.append(fig)
     return sec
 
 
 # ------------------------------------------------------------------------------------ scores
+def score_table_columns(scores: pd.DataFrame) -> list[str]:
+    """The stored-scores table's columns: :data:`SCORE_COLUMNS` with the null and the interval
+    (:data:`~neuroalign.report.summaries.NULL_COLUMNS`, when present and not all NaN) right after
+    the score, then any other column."""
+    nulls = [c for c in NULL_COLUMNS if c in scores and scores[c].notna().any()]
+    at = SCORE_COLUMNS.index("error") + 1
+    head = [*SCORE_COLUMNS[:at], *nulls, *SCORE_COLUMNS[at:]]
+    return head + [c for c in scores.columns if c not in head and c not in NULL_COLUMNS]
+
+
 def _scores_section(scores: pd.DataFrame | None) -> Section:
     sec = Section("scores", "Stored scores")
     if scores is None or scores.empty:
         sec.notes.append("Not computed: no stored scores were given.")
         return sec
-    extra = [c for c in scores.columns if c not in SCORE_COLUMNS]
-    cols = [(c, c) for c in (*SCORE_COLUMNS, *extra)]
+    cols = score_table_columns(scores)
+    has_null = any(c in cols for c in NULL_COLUMNS)
     sec.intro = (
         f"{len(scores)} stored scores (one row per direction): raw score, noise ceiling, "
-        "normalised = raw / ceiling, and its error."
-    )
+        "normalised score (noise-corrected) and its error"
+        + ("; beside them the same pipeline on row-permuted features (null) and the score's "
+           "interval." if has_null else ".")
+    )  # fmt: skip
+    fig = S.score_ranking_figure(scores)
+    if fig is not None:
+        sec.figures.append(fig)
     sec.tables.append(
-        table_from_frame(scores.reset_index(drop=True), "scores-table", "Scores", cols)
+        table_from_frame(
+            scores.reset_index(drop=True), "scores-table", "Scores", [(c, c) for c in cols]
+        )
     )
     return sec
 
@@ -394,7 +346,7 @@ def build_sections(
     iatc: IATCResult | None = None,
     comparisons: Mapping[str, ComparisonResult] | None = None,
     scores: pd.DataFrame | None = None,
-    sections: Sequence[tuple[str, str]] = (),
+    sections: Sequence[tuple[str, str | pd.DataFrame]] = (),
     provenance: Mapping[str, Any] | None = None,
 ) -> list[Section]:
     """The report's sections, in order: IATC table, predictivity vs specificity, forward vs
@@ -409,8 +361,12 @@ def build_sections(
         _units_section(comparisons),
         _scores_section(scores),
     ]
-    for i, (title, fragment) in enumerate(extra, start=1):
-        out.append(Section(f"extra-{i}", title, html=fragment))
+    for i, (title, content) in enumerate(extra, start=1):
+        if isinstance(content, pd.DataFrame):
+            table = table_from_frame(content.reset_index(drop=True), f"extra-{i}-table", title)
+            out.append(Section(f"extra-{i}", title, tables=[table]))
+        else:
+            out.append(Section(f"extra-{i}", title, html=content))
     out.append(_provenance_section(iatc, comparisons, scores, provenance))
     return out
 
@@ -435,7 +391,7 @@ def render_report(
     iatc: IATCResult | None = None,
     comparisons: Mapping[str, ComparisonResult] | None = None,
     scores: pd.DataFrame | None = None,
-    sections: Sequence[tuple[str, str]] = (),
+    sections: Sequence[tuple[str, str | pd.DataFrame]] = (),
     provenance: Mapping[str, Any] | None = None,
 ) -> str:
     """The report as one HTML string (see :func:`write_report` for the arguments)."""
@@ -454,16 +410,18 @@ def write_report(
     iatc: IATCResult | None = None,
     comparisons: Mapping[str, ComparisonResult] | None = None,
     scores: pd.DataFrame | None = None,
-    sections: Sequence[tuple[str, str]] = (),
+    sections: Sequence[tuple[str, str | pd.DataFrame]] = (),
     provenance: dict | None = None,
 ) -> Path:
     """Write one self-contained HTML report to ``path`` and return the path.
 
     In: ``iatc`` (an :class:`~neuroalign.analysis.iatc.IATCResult`), ``comparisons`` (model name →
     :class:`~neuroalign.analysis.compare.ComparisonResult`), ``scores`` (a results-store frame with columns
-    ``model, layer, benchmark, direction, raw, ceiling, normalised, error, seed, key, created``),
-    ``sections`` (extra ``(title, HTML fragment)`` pairs, appended before the provenance; the
-    fragment is trusted HTML and must not load anything external) and ``provenance`` (extra
+    ``model, layer, benchmark, direction, raw, ceiling, normalised, error, seed, key, created``;
+    optional ``null``, ``p_null``, ``above_null``, ``ci_low``, ``ci_high`` are shown beside the
+    score), ``sections`` (extra ``(title, content)`` pairs, appended before the provenance: a
+    DataFrame becomes a table; an HTML fragment is trusted and must not load anything external)
+    and ``provenance`` (extra
     key → value facts, e.g. dataset checksums). Every input may be empty: its sections then say
     "Not computed". Out: the path of the written file (parent folders are created; the file is
     written to a temporary name and renamed, so a half-written report never appears).

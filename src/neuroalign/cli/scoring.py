@@ -1,0 +1,213 @@
+"""``neuroalign score`` and ``neuroalign compare``: models on registered benchmarks, via the store.
+
+A result already in the results store is read from it (``--recompute`` to redo it); a new one is
+stored. A store that stays busy keeps the result in its spool, and the command says where.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from neuroalign._core.errors import ConfigError
+from neuroalign.cli.common import (
+    DataDir,
+    JsonFlag,
+    JsonOut,
+    Layers,
+    NDraws,
+    NFolds,
+    NoStore,
+    Params,
+    Recompute,
+    Seed,
+    Store,
+    check_output,
+    err,
+    esc,
+    frame_table,
+    open_store,
+    out,
+    parse_params,
+    print_json,
+    records,
+    spool_notes,
+    store_path,
+    write_text,
+)
+
+app = typer.Typer()
+
+Benchmark = Annotated[
+    str, typer.Option("--benchmark", "-b", help="Benchmark (see `neuroalign bench list`).")
+]
+
+
+def score_or_load(model, benchmark: str, *, store, recompute: bool, label: str, **kw):
+    """``(Score, from_store)``: the stored Score when its key is in ``store`` (unless
+    ``recompute``), else computed by :func:`neuroalign.bench.score` and put in ``store``."""
+    from neuroalign.bench import score, score_key
+
+    params = kw.pop("params", {})
+    key = score_key(model, benchmark, layers=kw.get("layers"), seed=kw.get("seed", 0), **params)
+    if store is not None and not recompute and store.has(key):
+        return store.get(key), True
+    with err.status(esc(label)):
+        s = score(model, benchmark, **kw, **params)
+    if store is not None:
+        store.put(s)
+    return s, False
+
+
+def score_json(s, from_store: bool, spooled: list[str] = ()) -> dict[str, Any]:
+    """A Score for ``--json``: its document without the per-unit table and attachments (``-o``
+    writes those), the summary as records, whether it came from the store and any spool file."""
+    d = s.to_dict()
+    d.pop("units")
+    d.pop("attachments")
+    d["summary"] = records(s.summary)
+    d["from_store"] = from_store
+    if spooled:
+        d["spooled"] = list(spooled)
+    return d
+
+
+def where_stored(s, store, cached: bool, spooled: list[str]) -> None:
+    """Say on stdout where the result came from or went (never when it went to the spool: that
+    was said on stderr)."""
+    if cached:
+        out.print(
+            f"[dim]from the store {esc(store.path)} (key {s.key[:12]}…; --recompute to redo)[/]"
+        )
+    elif store is not None and not spooled:
+        out.print(f"[dim]stored in {esc(store.path)} (key {s.key[:12]}…)[/]")
+
+
+def _model_benchmark(benchmark: str):
+    from neuroalign import bench
+
+    bm = bench.get(benchmark)
+    if not bm.needs_model:
+        raise ConfigError(
+            f"{benchmark} is neural only; run `neuroalign iatc {bm.dataset}` instead."
+        )
+    return bm
+
+
+def _score_table(s):
+    cols = ["layer", "direction", "raw", "ceiling", "normalised", "error", "n_valid"]
+    df = s.summary[[c for c in cols if c in s.summary]].copy()
+    if s.summary["masquerade_ratio"].notna().any():
+        df["masquerade"] = s.summary["masquerade_ratio"]
+        df["pct"] = s.summary["percentile"]
+    return frame_table(df, f"{s.model} on {s.benchmark} v{s.benchmark_version} (seed {s.seed})")
+
+
+@app.command("score")
+def score_cmd(
+    model: Annotated[str, typer.Argument(help="Zoo model name (e.g. efficientnet_lite0).")],
+    benchmark: Annotated[str, typer.Argument(help="Benchmark (see `neuroalign bench list`).")],
+    layer: Layers = None,
+    data_dir: DataDir = None,
+    seed: Seed = 0,
+    n_draws: NDraws = None,
+    n_folds: NFolds = None,
+    param: Params = None,
+    store: Store = None,
+    no_store: NoStore = False,
+    recompute: Recompute = False,
+    out_path: JsonOut = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Score a model on a benchmark: raw score, ceiling, normalised score, error, provenance."""
+    from neuroalign.models import zoo
+
+    bm = _model_benchmark(benchmark)
+    zoo.info(model)
+    params = parse_params(param, n_draws, n_folds)
+    bm.params(params)
+    if out_path is not None:
+        check_output(out_path, store=None if no_store else store_path(store))
+    st = None if no_store else open_store(store)
+    spooled: list[str] = []
+    with spool_notes(spooled):
+        s, cached = score_or_load(
+            model,
+            benchmark,
+            store=st,
+            recompute=recompute,
+            label=f"scoring {model} on {benchmark}…",
+            layers=layer,
+            seed=seed,
+            data_dir=data_dir,
+            params=params,
+            progress=not as_json,
+        )
+    if out_path is not None:
+        write_text(out_path, s.to_json())
+    if as_json:
+        print_json(score_json(s, cached, spooled))
+        return
+    out.print(_score_table(s))
+    where_stored(s, st, cached, spooled)
+
+
+@app.command("compare")
+def compare_cmd(
+    models: Annotated[list[str], typer.Argument(help="Zoo model names.")],
+    benchmark: Benchmark,
+    layer: Layers = None,
+    data_dir: DataDir = None,
+    seed: Seed = 0,
+    n_draws: NDraws = None,
+    n_folds: NFolds = None,
+    param: Params = None,
+    store: Store = None,
+    no_store: NoStore = False,
+    recompute: Recompute = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Score several models on one benchmark and put them side by side (best layer each)."""
+    import pandas as pd
+
+    from neuroalign.models import zoo
+    from neuroalign.report.summaries import best_layers
+
+    bm = _model_benchmark(benchmark)
+    for m in models:
+        zoo.info(m)
+    params = parse_params(param, n_draws, n_folds)
+    bm.params(params)
+    st = None if no_store else open_store(store)
+    scores, spooled = [], []
+    with spool_notes(spooled):
+        for i, m in enumerate(models, 1):
+            s, cached = score_or_load(
+                m,
+                benchmark,
+                store=st,
+                recompute=recompute,
+                label=f"[{i}/{len(models)}] scoring {m} on {benchmark}…",
+                layers=layer,
+                seed=seed,
+                data_dir=data_dir,
+                params=params,
+                progress=False,
+            )
+            scores.append((s, cached))
+    if as_json:
+        print_json([score_json(s, c) for s, c in scores])
+        return
+    best = best_layers(pd.concat([s.frame() for s, _ in scores], ignore_index=True))
+    cols = ["model", "direction", "layer", "raw", "ceiling", "normalised", "error"]
+    cols += [c for c in ("null", "ci_low", "ci_high", "above_null") if c in best]
+    out.print(
+        frame_table(
+            best[cols],
+            f"{benchmark}: each model at its best layer per direction (chosen on these data)",
+        )
+    )
+
+
+__all__ = ["app", "score_json", "score_or_load", "where_stored"]
