@@ -2,7 +2,7 @@
 
 One table per family; every row times ours and the peer on the same inputs and reports the time
 ratio (peer / ours), the largest absolute difference of the results and the peak of memory newly
-allocated during each call (tracemalloc: numpy buffers; MB).
+allocated during one call (tracemalloc: numpy buffers; MB; the timed runs go untraced).
 
 - RDMs (correlation / Euclidean) of features ``(n_stimuli, n_features)``, memory-mapped float32
   (the full run: 1,320 × 100,352), against rsatoolbox ``calc_rdm`` and scipy ``pdist``.
@@ -15,8 +15,8 @@ allocated during each call (tracemalloc: numpy buffers; MB).
   and POT.
 
 A missing peer is skipped with a line saying so (netrep is not on PyPI: install it from its
-repository). Ours: best of ``--repeats`` runs; peers: best of ``--repeats`` where a run takes
-under 10 s, else one run.
+repository). Ours and peers: best of ``--repeats`` runs after a traced one, or that one run alone
+where it takes over 10 s.
 
     python benchmarks/metrics.py --quick        # small sizes, ~1 minute
     python benchmarks/metrics.py                # the full run (~10 minutes)
@@ -43,18 +43,23 @@ warnings.filterwarnings("ignore", message="Noise ceiling for tau")
 
 
 def _measure(repeats: int, fn, *args, **kwargs):
-    """``(fn(*args, **kwargs), best seconds, peak MB)``; repeats only while a run takes < 10 s."""
-    best, peak, out = np.inf, 0.0, None
+    """``(fn(*args, **kwargs), best seconds, peak MB)``.
+
+    Timed runs go without tracemalloc (it slows every allocation); one more, traced, run gives the
+    peak memory. A run over 10 s is traced and timed at once, and not repeated."""
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    out = fn(*args, **kwargs)
+    first = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    if first > 10:
+        return out, first, peak
+    best = np.inf
     for _ in range(repeats):
-        tracemalloc.start()
         t0 = time.perf_counter()
         out = fn(*args, **kwargs)
-        dt = time.perf_counter() - t0
-        peak = max(peak, tracemalloc.get_traced_memory()[1] / 2**20)
-        tracemalloc.stop()
-        best = min(best, dt)
-        if dt > 10:
-            break
+        best = min(best, time.perf_counter() - t0)
     return out, best, peak
 
 
