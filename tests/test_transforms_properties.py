@@ -9,24 +9,13 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from neuroalign.errors import DataError
-from neuroalign.transforms.identity import Identity
-from neuroalign.transforms.mlp import MLP
-from neuroalign.transforms.one_to_one import OneToOne
-from neuroalign.transforms.pls import PLS
+from neuroalign.transforms import registry
 from neuroalign.transforms.procrustes import Procrustes
-from neuroalign.transforms.soft_matching import SoftMatching
 from neuroalign.transforms.zippering import Zippering
 
-FACTORIES = {
-    "identity": Identity,
-    "one_to_one": OneToOne,
-    "soft_matching": SoftMatching,
-    "procrustes": lambda: Procrustes(scaling=True),
-    "pls": lambda: PLS(n_components=3),
-    "zippering": lambda: Zippering(alphas=(1e-2,), cv=2),
-    "mlp": lambda: MLP(width=4, max_epochs=3),
-}
-LINEAR_FAMILY = ["one_to_one", "soft_matching", "procrustes", "pls"]
+#: every registered class, built with the small settings it declares (``test_params``)
+FACTORIES = {name: (lambda c=cls: c(**c.test_params)) for name, cls in registry().items()}
+LINEAR_FAMILY = ["one_to_one", "soft_matching", "procrustes", "pls", "ridge"]
 SETTINGS = settings(max_examples=20, deadline=None)
 
 

@@ -53,7 +53,7 @@ def test_loss_gradient_matches_finite_differences(kind):
 
 def test_recovers_map_and_beats_linear_on_zippered_data(softplus_data):
     X, Y, W, b = softplus_data
-    m = Zippering().fit(X[:150], Y[:150])
+    m = Zippering(scale=None).fit(X[:150], Y[:150])  # the map in the data's own units
     np.testing.assert_allclose(m.coef_, W, atol=0.05)
     np.testing.assert_allclose(m.intercept_, b, atol=0.05)
     assert m.clipped_fraction_ == 0.0
@@ -110,7 +110,7 @@ def test_poisson_loss_recovers_rates():
     H = rng.normal(size=(600, 4))
     W = rng.normal(size=(4, 3))
     rate = softplus(H @ W + 1.0)
-    m = Zippering(loss="poisson").fit(softplus(H), rng.poisson(rate).astype(float))
+    m = Zippering(loss="poisson", scale=None).fit(softplus(H), rng.poisson(rate).astype(float))
     np.testing.assert_allclose(m.coef_, W, atol=0.35)
 
 
@@ -234,7 +234,7 @@ def test_hurdle_value_loo_equals_refits():
 
 def test_alo_and_kfold_searches_agree_on_a_known_map(softplus_data):
     X, Y, W, b = softplus_data
-    alo = Zippering(alphas=(1e-5, 1e-2, 10.0)).fit(X, Y)
-    kfold = Zippering(alphas=(1e-5, 1e-2, 10.0), cv=5).fit(X, Y)
+    alo = Zippering(alphas=(1e-5, 1e-2, 10.0), scale=None).fit(X, Y)
+    kfold = Zippering(alphas=(1e-5, 1e-2, 10.0), cv=5, scale=None).fit(X, Y)
     assert (alo.alpha_ < 10).all() and (kfold.alpha_ < 10).all()  # the true map is not tiny
     np.testing.assert_allclose(alo.coef_, W, atol=0.05)

@@ -5,7 +5,9 @@ Every message says what was wrong, where, and how to fix it.
 
 from __future__ import annotations
 
-__all__ = ["NeuroAlignError", "DataError", "ChecksumError", "ConfigError"]
+from sklearn.exceptions import NotFittedError as _SkNotFitted
+
+__all__ = ["NeuroAlignError", "DataError", "ChecksumError", "ConfigError", "NotFittedError"]
 
 
 class NeuroAlignError(Exception):
@@ -22,3 +24,7 @@ class ChecksumError(DataError):
 
 class ConfigError(NeuroAlignError, ValueError):
     """Parameters or a configuration are invalid (unknown name, bad value, cyclic order)."""
+
+
+class NotFittedError(DataError, _SkNotFitted):
+    """An estimator was used before ``fit`` (also scikit-learn's ``NotFittedError``)."""

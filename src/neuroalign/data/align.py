@@ -5,7 +5,7 @@ Inputs that carry ids: :class:`~neuroalign.data.NeuralData`, activations
 with a ``stimulus_ids`` attribute, and a pandas DataFrame (its index). Bare arrays carry none.
 
 - Both sides carry ids: rows are paired by id. Ids shared by both are kept, in the first input's
-  order; an id repeated within one side, or no id in common, is a :class:`DataError` that names both
+  order (or the second's, ``order="b"``); an id repeated within one side, or no id in common, is a :class:`DataError` that names both
   sides; stimuli only one side has are dropped with an :class:`AlignmentWarning` that counts them.
 - One side is a bare array: it is taken as being in the other side's stimulus order (positional,
   documented at every function that accepts one) and must have exactly as many rows.
@@ -60,8 +60,12 @@ class Alignment:
         return f"Alignment({n} shared stimuli)"
 
 
-def align_rows(a, b, names: tuple[str, str] = ("source", "target")) -> Alignment:
-    """Pair the rows of ``a`` and ``b`` by stimulus id (module docstring for the rules)."""
+def align_rows(a, b, names: tuple[str, str] = ("source", "target"), order: str = "a") -> Alignment:
+    """Pair the rows of ``a`` and ``b`` by stimulus id (module docstring for the rules); the
+    shared stimuli follow ``a``'s order, or ``b``'s with ``order="b"``."""
+    if order == "b":
+        al = align_rows(b, a, names[::-1])
+        return Alignment(al.index_b, al.index_a, al.ids)
     ids_a, ids_b = stimulus_ids(a), stimulus_ids(b)
     for ids, name in ((ids_a, names[0]), (ids_b, names[1])):
         if ids is not None and len(set(ids)) != len(ids):

@@ -94,8 +94,10 @@ def _too_few(name: str):
 def prepare_sides(source, target, noisy: tuple, ceiling: bool) -> tuple[Side, Side]:
     """Both sides joined on their stimulus ids (bare arrays: positional, same number of rows).
     ``noisy``: (source, target) each True (neurons), False (a model) or None (either);
-    ``ceiling``: whether split halves will be needed."""
-    al = align_rows(source, target)
+    ``ceiling``: whether split halves will be needed. The rows follow the recorded population's
+    stimulus order (the target's when only the target is neural, else the source's), so the
+    folds and split halves of a recording do not depend on how a model's rows are ordered."""
+    al = align_rows(source, target, order="b" if noisy == (False, True) else "a")
     source, target = take_rows(source, al.index_a), take_rows(target, al.index_b)
     src = _side(source, "source", noisy[0], ceiling, al.ids)
     tgt = _side(target, "target", noisy[1], ceiling, al.ids)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+from sklearn.exceptions import NotFittedError as SkNotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from neuroalign._core.errors import DataError
+from neuroalign._core.errors import DataError, NotFittedError
 from neuroalign._core.validation import as_float_matrix
 
 __all__ = ["check_source", "cross_correlation", "fit_affine", "standardize"]
@@ -64,7 +65,12 @@ def check_source(estimator, X) -> np.ndarray:
 
     ``X (n_stimuli, n_source)`` comes back as a float array (float32 kept, others float64).
     """
-    check_is_fitted(estimator, "n_source_")
+    try:
+        check_is_fitted(estimator, "n_source_")
+    except SkNotFittedError:
+        raise NotFittedError(
+            f"this {type(estimator).__name__} is not fitted yet; call fit(X, Y) first."
+        ) from None
     X = as_float_matrix(X, "X")
     if X.shape[1] != estimator.n_source_:
         raise DataError(

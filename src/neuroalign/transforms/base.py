@@ -40,12 +40,15 @@ class Transform(BaseEstimator):
     function this class can also express, i.e. the *stricter* classes directly below it), implement
     ``fit(X, Y)`` with ``X (n_stimuli, n_source)``, ``Y (n_stimuli, n_target)`` returning ``self``,
     and ``predict(X) -> (n_stimuli, n_target)``. Fitted attributes end in ``_``.
-    ``requires_equal_units`` marks classes that need ``n_source == n_target``.
+    ``requires_equal_units`` marks classes that need ``n_source == n_target``; ``test_params``
+    are small settings for the property tests, which run on every registered class.
     """
 
     name: ClassVar[str] = ""
     contains: ClassVar[tuple[str, ...]] = ()
     requires_equal_units: ClassVar[bool] = False
+    #: small, fast settings the shared property tests build every registered class with
+    test_params: ClassVar[dict] = {}
 
     def __init_subclass__(cls, *, replace: bool = False, **kwargs):
         """Register a subclass that sets its own ``name`` (``class T(Transform, replace=True)``

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import numbers
+import threading
 from contextlib import contextmanager
 
 import numpy as np
@@ -14,6 +15,8 @@ from neuroalign.transforms._common import check_source, standardize
 from neuroalign.transforms.base import Transform
 
 __all__ = ["MLP"]
+
+_INIT_LOCK = threading.Lock()
 
 _ACTIVATIONS = ("relu", "softplus", "gelu", "tanh")
 
@@ -61,6 +64,7 @@ class MLP(Transform):
 
     name = "mlp"
     contains = ("ridge", "zippering")
+    test_params = {"width": 4, "max_epochs": 3}
 
     def __init__(
         self,
@@ -161,7 +165,9 @@ class MLP(Transform):
         xt = torch.as_tensor(Xs, dtype=tdtype)
         yt = torch.as_tensor(Ys, dtype=tdtype)
         val, train = order[:n_val], order[n_val:]
-        with torch.random.fork_rng(devices=[]):
+        with _INIT_LOCK, torch.random.fork_rng(devices=[]):
+            # torch draws initial weights from its global generator: folds fitted side by side in
+            # threads would otherwise seed it over each other and take each other's weights
             torch.manual_seed(torch_seed)
             model = self._build(torch, X.shape[1], Y.shape[1]).to(tdtype)
         gen = torch.Generator().manual_seed(torch_seed)

@@ -38,6 +38,7 @@ class Procrustes(Transform):
 
     name = "procrustes"
     contains = ("one_to_one",)
+    test_params = {"scaling": True}
 
     def __init__(self, scaling: bool = False):
         self.scaling = scaling

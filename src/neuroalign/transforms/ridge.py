@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from neuroalign._core.errors import ConfigError, DataError
-from neuroalign._core.validation import as_float_matrix, check_xy
+from neuroalign._core.validation import check_xy
 from neuroalign.solvers.compute import Compute, as_compute
 from neuroalign.solvers.oof import FoldPlan
 from neuroalign.solvers.ridge import Design, check_alphas, check_cv, fit_full
+from neuroalign.transforms._common import check_source
 from neuroalign.transforms.base import Transform
 
 __all__ = ["DEFAULT_ALPHAS", "Ridge"]
@@ -58,6 +59,7 @@ class Ridge(Transform):
 
     name = "ridge"
     contains = ("procrustes", "pls")
+    test_params = {"alphas": (0.1, 10.0)}
 
     def __init__(
         self,
@@ -132,16 +134,10 @@ class Ridge(Transform):
         self.coef_, self.intercept_, self.alpha_, self.cv_errors_ = fit_full(
             design, Y, alphas, cv, self.alpha_per_target
         )
-        self.n_features_in_ = X.shape[1]
+        self.n_features_in_ = self.n_source_ = X.shape[1]
         return self
 
     def predict(self, X) -> np.ndarray:
         """Predictions ``(n_stimuli, n_targets)`` (float64) for ``X (n_stimuli, n_features)``."""
-        if not hasattr(self, "coef_"):
-            raise DataError("this Ridge is not fitted yet; call fit(X, Y) first.")
-        X = as_float_matrix(X, "X")
-        if X.shape[1] != self.n_features_in_:
-            raise DataError(
-                f"X has {X.shape[1]} features but the Ridge was fitted on {self.n_features_in_}."
-            )
-        return X @ self.coef_ + self.intercept_
+        X = check_source(self, X)
+        return np.asarray(X, np.float64) @ self.coef_ + self.intercept_

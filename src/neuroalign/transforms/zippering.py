@@ -337,6 +337,15 @@ def _blas_controller() -> ThreadpoolController:
     return _CONTROLLER[0]
 
 
+def _unit(A: np.ndarray, scale: str | None, axis=None):
+    """The mean response (over everything, or per column with ``axis=0``): the unit of the fit
+    with ``scale="mean"``; 1.0 otherwise and where a mean is not positive."""
+    if scale is None:
+        return 1.0 if axis is None else np.ones(A.shape[1])
+    m = np.mean(A, axis=axis, dtype=np.float64)
+    return np.where((m > 0) & np.isfinite(m), m, 1.0) if axis is not None else (float(m) if m > 0 and np.isfinite(m) else 1.0)  # fmt: skip
+
+
 class Zippering(Transform):
     """Linear–nonlinear map ``ŷ = σ(σ⁻¹(x)·W + b)``, fitted in pre-activation space.
 
@@ -373,14 +382,22 @@ class Zippering(Transform):
     not the optimum.
     With ``W`` a permutation and ``b = 0`` the map is a one-to-one copy, hence contains
     ``one_to_one``.
+    ``scale="mean"`` (default) fits in units of the source population's mean response and of each
+    target's mean on the training stimuli (``x / x̄``, ``y_j / ȳ_j``; predictions are multiplied
+    back by ``ȳ_j``), so multiplying the
+    source or the target by a constant changes no prediction's shape (softplus has a scale:
+    without this, rates in spikes/s and in spikes per 10 ms would meet different nonlinearities);
+    ``scale=None`` fits the values as given.
 
     Fitted: ``coef_ (n_source, n_target)``, ``intercept_ (n_target,)`` (pre-activation map;
     for the hurdle the value part, and ``gate_coef_``, ``gate_intercept_`` the gate),
-    ``alpha_ (n_target,)``, ``cv_loss_ (n_alphas, n_target)`` (None when ``alpha`` was given).
+    ``alpha_ (n_target,)``, ``cv_loss_ (n_alphas, n_target)`` (None when ``alpha`` was given),
+    ``x_scale_`` and ``y_scale_ (n_target,)`` (the units of the fit; 1.0 with ``scale=None``).
     """
 
     name = "zippering"
     contains = ("one_to_one",)
+    test_params = {"alphas": (1e-2,), "cv": 2}
 
     def __init__(
         self,
@@ -394,7 +411,9 @@ class Zippering(Transform):
         n_threads: int | None = 1,
         alpha=None,
         warm_start=None,
+        scale: str | None = "mean",
     ):
+        self.scale = scale
         self.activation = activation
         self.loss = loss
         self.alphas = alphas
@@ -425,6 +444,8 @@ class Zippering(Transform):
             raise ConfigError(
                 f"n_threads must be a positive integer or None, got {self.n_threads!r}."
             )
+        if self.scale not in ("mean", None):
+            raise ConfigError(f"scale must be 'mean' or None, got {self.scale!r}.")
         if self.cv != "alo" and (not isinstance(self.cv, numbers.Integral) or self.cv < 2):
             raise ConfigError(
                 f"cv must be 'alo' (approximate leave-one-out) or an integer ≥ 2 (k-fold), "
@@ -509,6 +530,8 @@ class Zippering(Transform):
                 "loss='poisson' needs non-negative targets (counts or rates); got Y < 0."
             )
         self.n_source_, self.n_target_ = X.shape[1], Y.shape[1]
+        self.x_scale_, self.y_scale_ = _unit(X, self.scale), _unit(Y, self.scale, axis=0)
+        X, Y = X / self.x_scale_, Y / self.y_scale_
         if self.activation == "softplus":
             positive = np.where(X > 0, X, np.inf).min(axis=0).astype(np.float64)
             self.floor_ = np.where(np.isfinite(positive), 0.5 * positive, 1e-6)
@@ -594,10 +617,10 @@ class Zippering(Transform):
     def predict(self, X) -> np.ndarray:
         """``X (n_stimuli, n_source)`` → ``(n_stimuli, n_target)``."""
         X = check_source(self, X)
-        F = self._raw_features(X)
+        F = self._raw_features(X / self.x_scale_)
         pre = F @ self.coef_ + self.intercept_
         if self.activation == "relu_hurdle":
             pred = expit(F @ self.gate_coef_ + self.gate_intercept_) * pre
         else:
             pred = softplus(pre)
-        return pred.astype(X.dtype, copy=False)
+        return (pred * self.y_scale_).astype(X.dtype, copy=False)
