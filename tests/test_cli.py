@@ -213,3 +213,19 @@ def test_parse_neurons():
     ):
         with pytest.raises(ConfigError, match=match):
             parse_neurons(text, 10)
+
+
+def test_unwritable_outputs_are_refused_before_any_work(tmp_path):
+    (tmp_path / "file").write_text("x")
+    for args, needle in (
+        (["demo", "-o", str(tmp_path / "file" / "r.html")], "cannot be written"),
+        (["demo", "-o", str(tmp_path)], "is a folder"),
+        (["score", "small_cnn", "synthetic.relu", "--no-store", "-o", str(tmp_path)], "folder"),
+        (["iatc", "synthetic", "--no-store", "-o", str(tmp_path / "file" / "i.json")], "cannot"),
+        (["twin", "poles", "--neurons", "0", "--out", str(tmp_path / "file")], "is a file"),
+    ):
+        res = runner.invoke(app, args)
+        assert res.exit_code == 2, (args, res.output)
+        lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+        assert len(lines) == 1 and needle in lines[0], lines
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]

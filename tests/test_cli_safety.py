@@ -19,6 +19,9 @@ import pytest
 
 SMALL = ["--n-draws", "2", "--n-folds", "3", "--param", "n_stimuli=120",
          "--param", "units_per_subject=10", "--param", "n_subjects=3"]  # fmt: skip
+# the installed console script, as a user runs it
+_SCRIPT = Path(sys.executable).with_name("neuroalign")
+COMMAND = [str(_SCRIPT)] if _SCRIPT.is_file() else [sys.executable, "-m", "neuroalign.cli"]
 SCORE = ["score", "small_cnn", "synthetic.relu", "--layer", "pool1", *SMALL]
 
 
@@ -26,7 +29,7 @@ def neuroalign(*args, cwd: Path, env: dict | None = None) -> subprocess.Complete
     full = {**os.environ, "NEUROALIGN_HOME": str(cwd / "home"), "COLUMNS": "200", **(env or {})}
     full["NEUROALIGN_CACHE"] = str(cwd / "cache")
     return subprocess.run(
-        [sys.executable, "-m", "neuroalign.cli", *map(str, args)],
+        [*COMMAND, *map(str, args)],
         cwd=cwd,
         env=full,
         capture_output=True,

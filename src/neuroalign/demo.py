@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from neuroalign._core.errors import ConfigError
+from neuroalign._core.jsonio import _nan_to_none
 from neuroalign._core.version import __version__
 from neuroalign.analysis.compare import ComparisonResult, compare
 from neuroalign.analysis.iatc import IATCResult, estimate_iatc
@@ -96,7 +97,7 @@ class DemoResult:
         """A JSON-ready summary (what ``neuroalign demo --json`` prints)."""
         err = (self.reliability["reliability"] - self.reliability["true_reliability"]).abs()
         acc = self.iatc.accuracy.merge(self.iatc.specificity, on="transform", how="left")
-        return _jsonable(
+        return _nan_to_none(
             {
                 **self.params,
                 "population": repr(self.population.data),
@@ -113,18 +114,6 @@ class DemoResult:
                 "report": None if self.report is None else str(self.report),
             }
         )
-
-
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {k: _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    return obj
 
 
 def _network_layer(name: str) -> str:

@@ -188,9 +188,9 @@ def _same(a: Path, b: Path) -> bool:
 
 
 def check_output(
-    path: Path, *, inputs: Iterable[Path] = (), store: Path | None = None, what: str = "--out"
+    path: Path, *, inputs: Iterable[Path] = (), stores: Iterable[Path] = (), what: str = "--out"
 ) -> Path:
-    """Refuse, before any work, an output that would overwrite an input, the results store (its
+    """Refuse, before any work, an output that would overwrite an input, a results store (its
     database, journal files or spool) or a folder; returns ``path``."""
     from neuroalign.bench.store import store_paths
 
@@ -200,14 +200,32 @@ def check_output(
             raise ConfigError(
                 f"{what} {path} is also an input; it would be overwritten. Write to another file."
             )
-    if store is not None and any(_same(path, p) for p in store_paths(store)):
-        raise ConfigError(
-            f"{what} {path} is the results store {store} (or one of its files); writing there "
-            "would destroy the stored results. Write to another file."
-        )
+    for store in stores:
+        if Path(store).name and any(_same(path, p) for p in store_paths(store)):
+            raise ConfigError(
+                f"{what} {path} is the results store {store} (or one of its files); writing there "
+                "would destroy the stored results. Write to another file."
+            )
     if path.is_dir():
         raise ConfigError(f"{what} {path} is a folder; give a file name.")
+    _check_writable(path, what)
     return path
+
+
+def _check_writable(path: Path, what: str) -> None:
+    """A file can be created beside ``path`` (probed in its folder, or the nearest existing one)."""
+    folder = path.absolute().parent
+    while not folder.exists():
+        folder = folder.parent
+    try:
+        if not folder.is_dir():
+            raise NotADirectoryError(f"{folder} is a file")
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            f"{what} {path} cannot be written ({exc.strerror or exc}); choose another place."
+        ) from None
 
 
 @contextlib.contextmanager
@@ -240,7 +258,10 @@ def store_path(store: Path | None) -> Path:
     """``--store``, else the default store path."""
     from neuroalign.bench.store import default_store_path
 
-    return Path(store).expanduser() if store is not None else default_store_path()
+    path = Path(store).expanduser() if store is not None else default_store_path()
+    if path.is_dir():
+        raise ConfigError(f"--store {path} is a folder; give the results store's file (.sqlite).")
+    return path
 
 
 def open_store(store: Path | None, *, readonly: bool = False):

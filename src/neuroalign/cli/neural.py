@@ -135,7 +135,7 @@ def iatc_cmd(
         params["n_boot"] = n_boot
     bm.params(params)
     if out_path is not None:
-        check_output(out_path, store=None if no_store else store_path(store))
+        check_output(out_path, stores=[] if no_store else [store_path(store)])
     st = None if no_store else open_store(store)
     spooled: list[str] = []
     with spool_notes(spooled):

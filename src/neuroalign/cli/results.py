@@ -42,9 +42,8 @@ def report_cmd(
     """Write an HTML report of stored results (scores, IATC, comparisons)."""
     from neuroalign.report import load_results, write_report
 
-    check_output(out_path, inputs=results)
-    for p in results:  # an input store's journal and spool files are inputs too
-        check_output(out_path, store=p)
+    # an input store's journal and spool files are inputs too
+    check_output(out_path, inputs=results, stores=[p for p in results if p.is_file()])
     res = load_results(results)
     path = write_report(
         out_path,

@@ -128,7 +128,7 @@ def score_cmd(
     params = parse_params(param, n_draws, n_folds)
     bm.params(params)
     if out_path is not None:
-        check_output(out_path, store=None if no_store else store_path(store))
+        check_output(out_path, stores=[] if no_store else [store_path(store)])
     st = None if no_store else open_store(store)
     spooled: list[str] = []
     with spool_notes(spooled):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from neuroalign._core.errors import DataError
+from neuroalign._core.errors import DataError, NeuroAlignError
 from neuroalign.analysis.compare import ComparisonResult
 from neuroalign.analysis.iatc import IATCResult
 
@@ -80,6 +80,8 @@ def _from_json(path: Path, kind, d: dict, scores: list, comps: list, iatcs: list
             raise DataError(
                 f"{path} is a JSON file of kind {kind!r}, not a neuroalign result ({_KINDS})."
             )
+    except NeuroAlignError:
+        raise
     except (KeyError, TypeError, ValueError) as exc:
         raise DataError(
             f"{path} is a {kind} document with a missing or damaged field "
