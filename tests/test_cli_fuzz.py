@@ -52,6 +52,17 @@ TEMPLATES = {
         "s.sqlite",
     ],  # fmt: skip
     "compare": lambda t: ["compare", t, "-b", "synthetic.relu", "--no-store"],
+    "own data": lambda t: [
+        "score",
+        "small_cnn",
+        "--responses",
+        t or "r.npy",
+        "--stimuli",
+        t,
+        "--window",
+        t,
+        "--no-store",
+    ],  # fmt: skip
 }
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from neuroalign._core.errors import ConfigError
+from neuroalign.cli import own
 from neuroalign.cli.common import (
     DataDir,
     JsonFlag,
@@ -107,7 +108,16 @@ def _score_table(s):
 @app.command("score")
 def score_cmd(
     model: Annotated[str, typer.Argument(help="Zoo model name (e.g. efficientnet_lite0).")],
-    benchmark: Annotated[str, typer.Argument(help="Benchmark (see `neuroalign bench list`).")],
+    benchmark: Annotated[
+        str | None,
+        typer.Argument(help="Benchmark (see `neuroalign bench list`); omit with --responses."),
+    ] = None,
+    responses: own.Responses = None,
+    stimuli: own.Stimuli = None,
+    repeats_axis: own.RepeatsAxis = None,
+    ids: own.Ids = None,
+    window: own.Window = None,
+    ceiling: own.Ceiling = "split_half",
     layer: Layers = None,
     data_dir: DataDir = None,
     seed: Seed = 0,
@@ -120,24 +130,52 @@ def score_cmd(
     out_path: JsonOut = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Score a model on a benchmark: raw score, ceiling, normalised score, error, provenance."""
+    """Score a model on a benchmark, or on your own recording: raw score, ceiling, normalised
+    score, error, provenance.
+
+    Your recording: `neuroalign score MODEL --responses FILE --stimuli DIR|ZIP` (one subject: the
+    model's forward and reverse scores without an animal baseline; several subjects with repeats:
+    also the animal baseline and masquerade).
+    """
     from neuroalign.models import zoo
 
-    bm = _model_benchmark(benchmark)
+    given = {"--stimuli": stimuli, "--repeats-axis": repeats_axis, "--ids": ids}
+    given |= {"--window": window, "--ceiling": None if ceiling == "split_half" else ceiling}
+    if responses is not None and benchmark is not None:
+        raise ConfigError("give a BENCHMARK or --responses FILE, not both.")
+    if responses is None:
+        if benchmark is None:
+            raise ConfigError(
+                "give a BENCHMARK (see `neuroalign bench list`) or your recording with "
+                "--responses FILE --stimuli DIR."
+            )
+        extra = [k for k, v in given.items() if v is not None]
+        if extra:
+            raise ConfigError(f"{', '.join(extra)} apply to --responses only.")
     zoo.info(model)
     params = parse_params(param, n_draws, n_folds)
-    bm.params(params)
     if out_path is not None:
-        check_output(out_path, stores=[] if no_store else [store_path(store)])
+        check_output(
+            out_path,
+            inputs=[p for p in (responses, ids) if p is not None],
+            stores=[] if no_store else [store_path(store)],
+        )
+    if responses is None:
+        bm = _model_benchmark(benchmark)
+    else:
+        bm = own.own_benchmark(
+            responses, stimuli, repeats_axis=repeats_axis, ids=ids, window=window, ceiling=ceiling
+        )
+    bm.params(params)
     st = None if no_store else open_store(store)
     spooled: list[str] = []
     with spool_notes(spooled):
         s, cached = score_or_load(
             model,
-            benchmark,
+            bm if responses is not None else benchmark,
             store=st,
             recompute=recompute,
-            label=f"scoring {model} on {benchmark}…",
+            label=f"scoring {model} on {bm.identifier}…",
             layers=layer,
             seed=seed,
             data_dir=data_dir,
@@ -150,6 +188,8 @@ def score_cmd(
         print_json(score_json(s, cached, spooled))
         return
     out.print(_score_table(s))
+    if responses is not None:
+        out.print(f"[dim]{esc(bm.description)} Ceiling: {esc(bm.ceiling)}.[/]")
     where_stored(s, st, cached, spooled)
 
 

@@ -40,6 +40,8 @@ def _score(d: dict, where: str):
     from neuroalign.bench.score import Score
 
     d = {"units": {}, "attachments": {}, **d}
+    if isinstance(d.get("summary"), list):  # records, as `neuroalign score --json` prints them
+        d["summary"] = pd.DataFrame(d["summary"]).to_dict(orient="list")
     try:
         return Score.from_dict(d)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
