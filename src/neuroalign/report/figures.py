@@ -338,8 +338,9 @@ def reverse_histograms_figure(units: pd.DataFrame, cutoffs: pd.DataFrame) -> Fig
             )
         ax.set_xlabel("mean reverse EV (%)")
         ax.set_ylabel("model units")
-        ax.set_title(_text(f"{m} · {la} · {ar}"), fontsize=9)
-        ax.legend(fontsize=7, loc="upper right")
+        ax.set_title(_text(" · ".join(str(x) for x in (m, la, ar) if str(x) != "-")), fontsize=9)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside right upper", fontsize=7, frameon=False)
     more = f" (the first {len(shown)} of {len(keys)} shown)" if len(keys) > len(shown) else ""
     alt = (
         f"Histograms of the mean reverse EV of model units for {len(shown)} model layers{more}, "
