@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neuroalign.metrics import rsa, shape_metrics
+from neuroalign.metrics import ceilings, rsa, shape_metrics
 from neuroalign.metrics.cka import linear_cka, rbf_cka
 from neuroalign.solvers.compute import Compute
 
@@ -187,7 +187,7 @@ def bench_compare(data_dir: Path | None, repeats: int) -> None:
                ("rho_a", "rho-a"), ("kendall_tau_a", "tau-a"), ("kendall_tau_b", "tau-b")]  # fmt: skip
     for ours_m, theirs_m in methods:
         ours = _measure(max(repeats, 5), rsa.compare_rdms, models, subjects, ours_m)
-        nc = _measure(max(repeats, 5), rsa.noise_ceiling, mean, ours_m)
+        nc = _measure(max(repeats, 5), ceilings.noise_ceiling, mean, ours_m)
         if not _have("rsatoolbox"):
             _row(f"compare {ours_m}", ours, "rsatoolbox", None, 0)
             continue

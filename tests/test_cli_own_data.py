@@ -54,7 +54,7 @@ def run(*args) -> dict:
 
 
 def library(data, stimuli, **kw) -> list[dict]:
-    bm = bench.Benchmark.from_data(data, stimuli, name="lib", **kw)
+    bm = bench.from_data(data, stimuli, name="lib", **kw)
     s = bench.score("small_cnn", bm, **PARAMS)
     return json.loads(s.summary.to_json(orient="records"))
 

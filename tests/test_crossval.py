@@ -55,7 +55,9 @@ def test_torch_and_float32_fast_path():
     pytest.importorskip("torch")
     X, Y = _data(40, 70)
     ref = cross_val_predict(Ridge(np.logspace(-1, 3, 5), penalty="absolute"), X, Y, seed=0)
-    tor = cross_val_predict(Ridge(np.logspace(-1, 3, 5), backend="torch:cpu", penalty="absolute"), X, Y, seed=0)
+    tor = cross_val_predict(
+        Ridge(np.logspace(-1, 3, 5), backend="torch:cpu", penalty="absolute"), X, Y, seed=0
+    )
     np.testing.assert_allclose(tor, ref, atol=1e-10)
     f32 = cross_val_predict(Ridge(10.0, penalty="absolute"), X, Y, seed=0, dtype=np.float32)
     np.testing.assert_allclose(

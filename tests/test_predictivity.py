@@ -149,7 +149,14 @@ def test_torch_backend_equals_numpy():
     neural, features = _population(p=70)
     for fn, args in [(forward_ev, (features, neural)), (reverse_ev, (neural, features))]:
         a = fn(*args, Ridge(GRID, cv="gcv", penalty="absolute"), n_folds=4, n_draws=2, seed=0)
-        b = fn(*args, Ridge(GRID, cv="gcv", penalty="absolute"), n_folds=4, n_draws=2, seed=0, backend="torch:cpu")
+        b = fn(
+            *args,
+            Ridge(GRID, cv="gcv", penalty="absolute"),
+            n_folds=4,
+            n_draws=2,
+            seed=0,
+            backend="torch:cpu",
+        )
         np.testing.assert_allclose(b.ev, a.ev, atol=1e-8)
 
 
@@ -157,7 +164,9 @@ def test_float32_within_a_tenth_of_a_point():
     neural, features = _population(n=80, sites=8, reps=6, p=300, missing=False)
     for fn, args in [(forward_ev, (features, neural)), (reverse_ev, (neural, features))]:
         a = fn(*args, Ridge(10.0, penalty="absolute"), n_folds=4, n_draws=3, seed=0)
-        b = fn(*args, Ridge(10.0, penalty="absolute"), n_folds=4, n_draws=3, seed=0, dtype="float32")
+        b = fn(
+            *args, Ridge(10.0, penalty="absolute"), n_folds=4, n_draws=3, seed=0, dtype="float32"
+        )
         assert np.nanmax(np.abs(a.ev - b.ev)) < 0.1
 
 
@@ -168,7 +177,14 @@ def test_float32_with_an_alpha_grid_within_a_tenth_of_a_point():
     grid = np.logspace(-2, 7, 60)
     for fn, args in [(forward_ev, (features, neural)), (reverse_ev, (neural, features))]:
         a = fn(*args, Ridge(grid, cv="gcv", penalty="absolute"), n_folds=4, n_draws=3, seed=0)
-        b = fn(*args, Ridge(grid, cv="gcv", penalty="absolute"), n_folds=4, n_draws=3, seed=0, dtype="float32")
+        b = fn(
+            *args,
+            Ridge(grid, cv="gcv", penalty="absolute"),
+            n_folds=4,
+            n_draws=3,
+            seed=0,
+            dtype="float32",
+        )
         assert np.nanmax(np.abs(a.ev - b.ev)) < 0.1
 
 
@@ -192,7 +208,9 @@ def test_neural_data_input_and_block_streaming():
     )
     nd = NeuralData(neural, [f"s{i}" for i in range(neural.shape[0])], units)
     a = reverse_ev(neural, features, Ridge(0.1, penalty="absolute"), n_folds=4, n_draws=2, seed=5)
-    b = reverse_ev(nd, features, Ridge(0.1, penalty="absolute"), n_folds=4, n_draws=2, seed=5, block_size=7)
+    b = reverse_ev(
+        nd, features, Ridge(0.1, penalty="absolute"), n_folds=4, n_draws=2, seed=5, block_size=7
+    )
     np.testing.assert_allclose(b.ev, a.ev, atol=1e-10)
     c = reverse_ev(nd, features, Ridge(0.1, penalty="absolute"), n_folds=4, n_draws=2, seed=6)
     assert not np.allclose(c.ev, a.ev)  # the seed matters
@@ -202,14 +220,18 @@ def test_invalid_units_are_nan_flagged_and_warned():
     neural, features = _population(p=10, missing=False)
     features[:, 3] = 0.0  # a dead unit: constant target
     with pytest.warns(PredictivityWarning, match="constant_target: 1"):
-        res = reverse_ev(neural, features, Ridge(0.1, penalty="absolute"), n_folds=4, n_draws=2, seed=0)
+        res = reverse_ev(
+            neural, features, Ridge(0.1, penalty="absolute"), n_folds=4, n_draws=2, seed=0
+        )
     assert res.flags["constant_target"][3] and np.isnan(res.ev[3]) and not res.valid[3]
     assert res.valid.sum() == features.shape[1] - 1
     rng = np.random.default_rng(0)  # repeats s + 3e and s - 3e: split-half correlation < 0
     s, e = rng.normal(size=(2, neural.shape[0], 2))
     anti = np.stack([s + 3 * e, s - 3 * e], axis=2)
     with pytest.warns(PredictivityWarning, match="unreliable_target"):
-        res = forward_ev(features, anti, Ridge(0.1, penalty="absolute"), n_folds=4, n_draws=2, seed=0)
+        res = forward_ev(
+            features, anti, Ridge(0.1, penalty="absolute"), n_folds=4, n_draws=2, seed=0
+        )
     assert res.flags["unreliable_target"].all() and np.isnan(res.ev).all()
 
 
@@ -249,7 +271,9 @@ def test_parallel_blocks_are_bitwise_reproducible():
     with threadpool_limits(1):
         b = reverse_ev(neural, features, Ridge(GRID, cv="gcv", penalty="absolute"), **kw)
     np.testing.assert_array_equal(a.ev, b.ev)
-    c = reverse_ev(neural, features, Ridge(GRID, cv="gcv", penalty="absolute"), **{**kw, "block_size": 13})
+    c = reverse_ev(
+        neural, features, Ridge(GRID, cv="gcv", penalty="absolute"), **{**kw, "block_size": 13}
+    )
     np.testing.assert_allclose(c.ev, a.ev, atol=1e-10)
 
 
@@ -261,7 +285,14 @@ def test_float32_stays_float32_when_well_conditioned():
     from neuroalign.solvers.ridge import PrecisionWarning
 
     neural, features = _population(n=80, sites=8, reps=6, p=300, missing=False)
-    a = forward_ev(features, neural, Ridge(10.0, penalty="absolute"), n_folds=4, n_draws=2, return_predictions=True)
+    a = forward_ev(
+        features,
+        neural,
+        Ridge(10.0, penalty="absolute"),
+        n_folds=4,
+        n_draws=2,
+        return_predictions=True,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error", PrecisionWarning)
         b = forward_ev(
@@ -278,7 +309,10 @@ def test_float32_stays_float32_when_well_conditioned():
     assert np.nanmax(np.abs(a.ev - b.ev)) < 0.1
 
 
-@pytest.mark.parametrize("transform", [Ridge(0.1, penalty="absolute"), Ridge(GRID, cv="loo", penalty="absolute"), SkWrapped(0.1)])
+@pytest.mark.parametrize(
+    "transform",
+    [Ridge(0.1, penalty="absolute"), Ridge(GRID, cv="loo", penalty="absolute"), SkWrapped(0.1)],
+)
 def test_returned_predictions_are_the_trial_mean_oof(transform):
     neural, features = _population(p=40)
     res = reverse_ev(

@@ -99,7 +99,9 @@ def test_float32_matches_and_ill_conditioned_switches():
     Xbad = np.c_[X, X[:, :1] + 1e-3 * np.random.default_rng(1).normal(size=(60, 1))]
     with pytest.warns(PrecisionWarning, match="float64"):
         f32 = Ridge(1e-6, penalty="absolute").fit(Xbad.astype(np.float32), Y.astype(np.float32))
-    f64 = Ridge(1e-6, penalty="absolute").fit(Xbad.astype(np.float32).astype(np.float64), Y.astype(np.float32))
+    f64 = Ridge(1e-6, penalty="absolute").fit(
+        Xbad.astype(np.float32).astype(np.float64), Y.astype(np.float32)
+    )
     np.testing.assert_allclose(f32.predict(Xbad), f64.predict(Xbad), rtol=1e-8, atol=1e-8)
 
 

@@ -10,7 +10,8 @@ from scipy.spatial.distance import squareform
 from scipy.stats import spearmanr
 
 from neuroalign.errors import ConfigError, DataError
-from neuroalign.metrics.rsa import compare_rdms, condensed, noise_ceiling, rdm, rdm_similarity
+from neuroalign.metrics import noise_ceiling
+from neuroalign.metrics.rsa import compare_rdms, condensed, rdm, rdm_similarity
 
 rsatoolbox = pytest.importorskip("rsatoolbox")
 from rsatoolbox.inference import boot_noise_ceiling  # noqa: E402

@@ -9,7 +9,9 @@ bench.run_sweep(["efficientnet_lite0", "efficientnet_lite0_untrained"],
                 ["synthetic.softplus"], store)      # resumable; re-running does no work
 """
 
-from neuroalign.bench.benchmarks import Benchmark, all_benchmarks, get, names, register
+from neuroalign.bench.base import Benchmark
+from neuroalign.bench.benchmarks import BENCHMARKS, all_benchmarks, get, names, register
+from neuroalign.bench.kinds.own import from_data
 from neuroalign.bench.runner import SweepReport, Task, prepare_inputs, run_sweep, run_task, tasks
 from neuroalign.bench.score import (
     FRAME_COLUMNS,
@@ -20,28 +22,42 @@ from neuroalign.bench.score import (
     score,
     score_key,
 )
-from neuroalign.bench.store import ResultsStore, default_store_path, is_store_file
+from neuroalign.bench.store import (
+    ResultsStore,
+    SpoolWarning,
+    default_store_path,
+    is_store_file,
+    store_paths,
+)
+from neuroalign.bench.uncertainty import PairedTest, paired_test, rank_stability
 
 __all__ = [
+    "BENCHMARKS",
     "FRAME_COLUMNS",
     "SUMMARY_COLUMNS",
     "Benchmark",
+    "PairedTest",
     "ResultsStore",
     "Score",
+    "SpoolWarning",
     "SweepReport",
     "Task",
     "all_benchmarks",
     "default_store_path",
+    "from_data",
     "get",
     "is_store_file",
     "model_identity",
     "names",
     "register",
     "resolve_layers",
+    "paired_test",
     "prepare_inputs",
+    "rank_stability",
     "run_sweep",
     "run_task",
     "score",
     "score_key",
+    "store_paths",
     "tasks",
 ]

@@ -1,23 +1,12 @@
 """Score a model on a benchmark: :func:`score` → :class:`Score` (JSON round trip, provenance).
 
-Every score row is one (layer, direction) with
-
-- ``raw``: the uncorrected score. Predictivity: median over valid units of ``100·r²`` (``r`` =
-  Pearson of the held-out prediction with the target's trial mean); RSA/CKA: mean similarity over
-  subjects; IATC: median noise-corrected EV of the selected class.
-- ``ceiling``: predictivity: median over units of the per-unit ceiling ``100·ρ_target·ρ_pred``
-  (split-half, Spearman–Brown; DESIGN.md); RSA/CKA: lower bound of the noise ceiling across
-  subjects; IATC: 100. NaN where the data have no repeats.
-- ``normalised``: predictivity: median of the per-unit noise-corrected EV
-  ``100·(r/√(ρ_target·ρ_pred))²`` (each unit corrected by its own ceiling, hence not
-  ``raw / ceiling``); RSA/CKA and IATC: ``raw / ceiling``.
-- ``error``: standard error of ``normalised`` (of ``raw`` where there is no ceiling): bootstrap
-  over units of the median (200 resamples, seeded) for predictivity; standard error of the mean
-  over subjects for RSA/CKA; bootstrap CI half-width / 1.96 for the IATC.
-
-The result ``key`` is the SHA-256 of (model identity, layers, benchmark identifier and version,
-seed, every parameter after defaults are filled in): the same request always has the same key,
-so a results store never holds a run twice.
+``score`` resolves the benchmark and the model, keys the request, extracts features on the
+benchmark's stimuli and calls the benchmark's own :meth:`~neuroalign.bench.base.Benchmark.run`;
+the rows it returns are described in :mod:`neuroalign.bench.rows` (raw, ceiling, normalised, the
+null, the bootstrap interval, population score, masquerade). The result ``key`` is the SHA-256 of
+(model identity, layers, benchmark identifier and version, seed, every parameter after defaults
+are filled in): the same request always has the same key, so a results store never holds a run
+twice. Longer than 500 lines? No: dataset glue lives with the datasets, scoring with the kinds.
 """
 
 from __future__ import annotations
@@ -25,20 +14,21 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from neuroalign._core.errors import ConfigError, DataError
-from neuroalign._core.jsonio import JsonResult, frame, jsonable, load_json, package_version
-from neuroalign.bench.benchmarks import Benchmark, get
-from neuroalign.metrics.ceilings import columnwise_pearson
+from neuroalign._core.jsonio import JsonResult, jsonable, package_version
+from neuroalign.bench.base import Benchmark
+from neuroalign.bench.benchmarks import get
+from neuroalign.bench.kinds.iatc import NO_LAYER
+from neuroalign.bench.kinds.population import population_rows
+from neuroalign.bench.rows import FRAME_COLUMNS, SUMMARY_COLUMNS
 
 __all__ = [
     "FRAME_COLUMNS",
@@ -51,34 +41,7 @@ __all__ = [
     "score_key",
 ]
 
-_KIND = "neuroalign.Score/1"
-_SCORE = ["raw", "ceiling", "normalised", "error"]
-_DETAIL = [
-    "area",
-    "transform",
-    "n_units",
-    "n_valid",
-    "animal_median",
-    "masquerade_ratio",
-    "percentile",
-]
-#: columns of ``Score.summary``: one row per (layer, direction)
-SUMMARY_COLUMNS = ["layer", "direction", *_SCORE, *_DETAIL]
-#: columns of ``Score.frame()`` and ``ResultsStore.frame()`` (stable; the report builds on them)
-FRAME_COLUMNS = [
-    "model",
-    "layer",
-    "benchmark",
-    "benchmark_version",
-    "direction",
-    *_SCORE,
-    "seed",
-    "key",
-    "created",
-    *_DETAIL,
-]
 NO_MODEL = "animals"  # model name of neural-only (IATC) scores
-NO_LAYER = "-"
 
 
 @dataclass
@@ -106,6 +69,7 @@ class Score(JsonResult):
     key: str
     created: str
     attachments: dict[str, Any] = field(default_factory=dict)
+    kind: ClassVar[str] = "neuroalign.Score/1"
 
     def value(self, direction: str, layer: str | None = None, column: str = "normalised") -> float:
         """``column`` of the row for ``direction`` (and ``layer``; the only layer when None)."""
@@ -138,56 +102,35 @@ class Score(JsonResult):
         from neuroalign.analysis.iatc import IATCResult
 
         d = self.attachments.get("iatc")
-        return None if d is None else IATCResult.from_json(json.dumps(d))
+        return None if d is None else IATCResult.from_dict(d)
 
     def comparison(self):
         """The :class:`~neuroalign.analysis.compare.ComparisonResult` of a population benchmark, or None."""
         from neuroalign.analysis.compare import ComparisonResult
 
         d = self.attachments.get("comparison")
-        return None if d is None else ComparisonResult.from_json(json.dumps(d))
+        return None if d is None else ComparisonResult.from_dict(d)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": _KIND,
-            "model": self.model,
-            "benchmark": self.benchmark,
-            "benchmark_version": self.benchmark_version,
-            "seed": self.seed,
-            "layers": list(self.layers),
-            "key": self.key,
-            "created": self.created,
-            "params": self.params,
-            "provenance": self.provenance,
-            "summary": self.summary.to_dict(orient="list"),
-            "units": self.units.to_dict(orient="list"),
-            "attachments": self.attachments,
-        }
+    def bootstrap(self, direction: str, layer: str | None = None) -> np.ndarray:
+        """The bootstrap replicates ``(n_boot,)`` of the headline of one row (empty when the score
+        has none); they pair with every score of the same benchmark and seed."""
+        layer = self.layers[0] if layer is None and len(self.layers) == 1 else layer
+        reps = self.attachments.get("bootstrap", {}).get(f"{layer}|{direction}")
+        return np.asarray(reps if reps is not None else [], dtype=float)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Score:
-        summary = frame(d["summary"]).reindex(columns=SUMMARY_COLUMNS)
-        for col in ("raw", "ceiling", "normalised", "error", "animal_median", "masquerade_ratio", "percentile"):  # fmt: skip
-            summary[col] = summary[col].astype(float)
-        return cls(
-            model=d["model"],
-            benchmark=d["benchmark"],
-            benchmark_version=str(d["benchmark_version"]),
-            seed=int(d["seed"]),
-            layers=list(d["layers"]),
-            summary=summary,
-            units=frame(d["units"]),
-            params=d["params"],
-            provenance=d["provenance"],
-            key=d["key"],
-            created=d["created"],
-            attachments=d.get("attachments") or {},
-        )
-
-    @classmethod
-    def from_json(cls, text_or_path: str | Path) -> Score:
-        """Inverse of :meth:`to_json` (a JSON string or a path)."""
-        return cls.from_dict(load_json(text_or_path, _KIND))
+        """Inverse of :meth:`to_dict`; the summary gains any column added since it was written."""
+        out = super().from_dict(d)
+        summary = out.summary.reindex(columns=SUMMARY_COLUMNS)
+        for col in summary.columns:
+            if col not in ("layer", "direction", "area", "transform", "ceiling_kind"):
+                if summary[col].dtype == object and col not in ("above_null", "masquerades"):
+                    summary[col] = summary[col].astype(float)
+        out.summary = summary
+        out.benchmark_version, out.seed = str(out.benchmark_version), int(out.seed)
+        out.attachments = out.attachments or {}
+        return out
 
     def __repr__(self) -> str:
         cells = ", ".join(
@@ -219,8 +162,7 @@ def model_identity(model, model_seed: int = 0) -> str:
     if model is None:
         return NO_MODEL
     if isinstance(model, str):
-        entry = zoo.info(model)
-        return model if entry.trained else f"{model}@seed{model_seed}"
+        return zoo.identity(model, model_seed)
     if isinstance(model, zoo.ZooModel):
         return model.name if model.trained else f"{model.name}@seed{model.seed}"
     if isinstance(model, Activations) or isinstance(model, Mapping):
@@ -247,8 +189,13 @@ def _is_module(obj) -> bool:
 
 
 def _display_name(model, model_seed: int) -> str:
+    """The model column of a score: named features show their model's name, unnamed ones
+    ``features:<8 hex digits of their digest>`` (two feature sets never share a row)."""
     ident = model_identity(model, model_seed)
-    return ident.rsplit(":", 1)[0] if ident.startswith("features:") else ident
+    if not ident.startswith("features:"):
+        return ident
+    parts = ident.split(":")
+    return ident.rsplit(":", 1)[0] if len(parts) > 2 else ident[: len("features:") + 8]
 
 
 def resolve_layers(model, layers: str | Sequence[str] | None) -> list[str]:
@@ -296,66 +243,6 @@ def score_key(
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-# --------------------------------------------------------------------------------- row helpers
-def _boot_se(values: np.ndarray, rng: np.random.Generator, n_boot: int = 200) -> float:
-    if values.size < 2:
-        return np.nan
-    idx = rng.integers(0, values.size, size=(n_boot, values.size))
-    return float(np.median(values[idx], axis=1).std(ddof=1))
-
-
-def _row(layer, direction, *, ev, r, rho_t, rho_p, valid, rng, **extra) -> dict:
-    ok = np.asarray(valid, bool) & np.isfinite(r)
-    has_ceiling = ev is not None
-    row = dict.fromkeys(SUMMARY_COLUMNS, np.nan)
-    row.update({"layer": layer, "direction": direction, "n_units": int(np.size(r))})
-    if has_ceiling:
-        ok &= np.isfinite(ev)
-    row["n_valid"] = int(ok.sum())
-    if ok.any():
-        row["raw"] = float(100.0 * np.median(r[ok] ** 2))
-        if has_ceiling:
-            row["ceiling"] = float(100.0 * np.median(rho_t[ok] * rho_p[ok]))
-            row["normalised"] = float(np.median(ev[ok]))
-            row["error"] = _boot_se(ev[ok], rng)
-        else:
-            row["error"] = _boot_se(100.0 * r[ok] ** 2, rng)
-    row.update(extra)
-    return row
-
-
-def _unit_rows(layer, direction, units, *, ev=None, r=None, rho_t=None, rho_p=None, valid=None, subject=None, value=None) -> pd.DataFrame:  # fmt: skip
-    n = len(units)
-    nan = np.full(n, np.nan)
-    return pd.DataFrame(
-        {
-            "layer": layer,
-            "direction": direction,
-            "subject": subject if subject is not None else "",
-            "unit": [str(u) for u in units],
-            "value": nan if value is None else value,
-            "ev": nan if ev is None else ev,
-            "r": nan if r is None else r,
-            "rho_target": nan if rho_t is None else rho_t,
-            "rho_pred": nan if rho_p is None else rho_p,
-            "valid": np.ones(n, bool) if valid is None else np.asarray(valid, bool),
-        }
-    )
-
-
-def _transform(name: str):
-    from neuroalign.metrics.predictivity import default_transform
-    from neuroalign.transforms.base import get as get_transform
-
-    return default_transform() if name == "ridge" else get_transform(name)()
-
-
-def _model_units(n: int, max_units: int | None, seed: int) -> np.ndarray:
-    if max_units is None or n <= max_units:
-        return np.arange(n)
-    return np.sort(np.random.default_rng([seed, 7]).choice(n, size=int(max_units), replace=False))
-
-
 # ------------------------------------------------------------------------------------ features
 def _features(model, stimuli, layers, *, pool, model_seed, cache, progress):
     """Layer → float64 ``(n_stimuli, n_features)`` in ``stimuli`` order, and model provenance."""
@@ -390,269 +277,12 @@ def _features(model, stimuli, layers, *, pool, model_seed, cache, progress):
     return {k: np.asarray(acts[k], np.float64) for k in layers}, dict(acts.provenance)
 
 
-# ------------------------------------------------------------------------------------- runners
-def _score_predictivity(bm, feats, params, seed, rec):
-    from neuroalign.metrics.crossval import cross_val_predict
-    from neuroalign.metrics.predictivity import PredictivityWarning, forward_ev, reverse_ev
-
-    tr = _transform(params["transform"])
-    kw = {"n_folds": params["n_folds"], "n_draws": params["n_draws"], "seed": seed}
-    rng = np.random.default_rng([seed, 11])
-    rows, units = [], []
-    for layer, x in feats.items():
-        cols = _model_units(x.shape[1], params["max_model_units"], seed)
-        xr = x[:, cols]
-        extra = {"area": bm.area, "transform": params["transform"]}
-        if rec.n_repeats >= 2:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", PredictivityWarning)
-                fwd = forward_ev(x, rec, tr, **kw)
-                rev = reverse_ev(rec, xr, tr, **kw)
-            for d, res, ids in (("forward", fwd, rec.unit_ids), ("reverse", rev, cols)):
-                rows.append(_row(layer, d, ev=res.ev, r=res.r, rho_t=res.rho_target, rho_p=res.rho_pred, valid=res.valid, rng=rng, **extra))  # fmt: skip
-                units.append(_unit_rows(layer, d, ids, ev=res.ev, r=res.r, rho_t=res.rho_target, rho_p=res.rho_pred, valid=res.valid))  # fmt: skip
-        else:
-            y = rec.mean()
-            for d, src, tgt, ids in (("forward", x, y, rec.unit_ids), ("reverse", y, xr, cols)):
-                pred = cross_val_predict(tr, src, tgt, params["n_folds"], seed)
-                r = columnwise_pearson(pred, tgt)
-                rows.append(_row(layer, d, ev=None, r=r, rho_t=None, rho_p=None, valid=np.isfinite(r), rng=rng, **extra))  # fmt: skip
-                units.append(_unit_rows(layer, d, ids, r=r, valid=np.isfinite(r)))
-    return rows, units, {}
-
-
-def _synthetic_population(params, n_areas=1):
-    from neuroalign.data.synthetic import make_population
-
-    return make_population(
-        n_subjects=params["n_subjects"],
-        n_areas=n_areas,
-        units_per_subject=params["units_per_subject"],
-        n_stimuli=params["n_stimuli"],
-        n_repeats=params["n_repeats"],
-        nonlinearity=params["nonlinearity"],
-        seed=params["population_seed"],
-    )
-
-
-def _synthetic_data(pop, params) -> dict:
-    digest = hashlib.sha256(np.ascontiguousarray(pop.data.responses).tobytes()).hexdigest()
-    return {"generator": "neuroalign.data.synthetic.make_population", "responses_sha256": digest}
-
-
-def _score_population(bm, feats, params, seed, pop, progress):
-    from neuroalign.analysis.compare import compare
-
-    area_pop = pop.data.select(area=bm.area)
-    cols = {k: _model_units(v.shape[1], params["max_model_units"], seed) for k, v in feats.items()}
-    # compare() maps both ways with one feature matrix: max_model_units caps both directions here
-    cmp = compare(
-        {k: v[:, cols[k]] for k, v in feats.items()},
-        area_pop,
-        _transform(params["transform"]),
-        n_folds=params["n_folds"],
-        n_draws=params["n_draws"],
-        seed=seed,
-        show_progress=progress,
-    )
-    rows, units = _population_rows(cmp, cols, bm.area, params["transform"], seed)
-    return rows, units, {"comparison": cmp.to_dict()}
-
-
-def _population_rows(cmp, cols, area, transform, seed):
-    """Summary rows and unit tables of a ComparisonResult; ``cols[layer]``: the model-unit
-    indices the comparison's columns stand for."""
-    rng = np.random.default_rng([seed, 11])
-    rows, units = [], []
-    for layer in cmp.params["layers"]:
-        f = cmp.forward[cmp.forward["layer"] == layer]
-        rv = cmp.reverse[cmp.reverse["layer"] == layer]
-        s = cmp.summary[cmp.summary["layer"] == layer].set_index("direction")
-        for d, t, rho_t in (
-            ("forward", f, f["rho_target"].to_numpy(float)),
-            ("reverse", rv, np.ones(len(rv))),
-        ):
-            extra = {
-                "area": area,
-                "transform": transform,
-                "animal_median": float(s.loc[d, "animal_median_ev"]),
-                "masquerade_ratio": float(s.loc[d, "masquerade_ratio"]),
-                "percentile": float(s.loc[d, "percentile"]),
-            }
-            ev, r, rho_p = (t[c].to_numpy(float) for c in ("ev", "r", "rho_pred"))
-            valid = t["valid"].to_numpy(bool)
-            rows.append(_row(layer, d, ev=ev, r=r, rho_t=rho_t, rho_p=rho_p, valid=valid, rng=rng, **extra))  # fmt: skip
-            if d == "forward":
-                ids = t["unit_id"].to_numpy()
-            else:
-                idx = t["model_unit"].to_numpy()
-                ids = cols[layer][idx] if cols is not None else idx
-            units.append(_unit_rows(layer, d, ids, ev=ev, r=r, rho_t=rho_t, rho_p=rho_p, valid=valid, subject=t["subject"].to_numpy()))  # fmt: skip
-    return rows, units
-
-
-def comparison_frame(cmp, *, model: str | None = None, benchmark: str = "comparison", seed: int | None = None) -> pd.DataFrame:  # fmt: skip
-    """A :class:`~neuroalign.analysis.compare.ComparisonResult` in the results-store format
-    (:data:`FRAME_COLUMNS`): one row per (layer, area, direction); ``model`` defaults to each
-    layer's name (a comparison of several models passes one "layer" per model)."""
-    seed = cmp.params.get("seed", 0) if seed is None else seed
-    tr = cmp.params.get("transform", {}).get("name", "")
-    frames = []
-    for area in cmp.params.get("areas", sorted(set(cmp.summary["area"]))):
-        sub = type(cmp)(
-            forward=cmp.forward[cmp.forward["area"] == area],
-            reverse=cmp.reverse[cmp.reverse["area"] == area],
-            animals=cmp.animals,
-            summary=cmp.summary[cmp.summary["area"] == area],
-            units=cmp.units,
-            params=cmp.params,
-        )
-        rows, _ = _population_rows(sub, None, area, tr, seed)
-        df = pd.DataFrame(rows).reindex(columns=SUMMARY_COLUMNS)
-        df["model"] = df["layer"] if model is None else model
-        frames.append(df)
-    out = pd.concat(frames, ignore_index=True)
-    out["benchmark"], out["benchmark_version"], out["seed"] = benchmark, "", seed
-    out["key"], out["created"] = "", datetime.now(UTC).isoformat(timespec="seconds")
-    return out.reindex(columns=FRAME_COLUMNS)
-
-
-def _score_rsa(feats, params, human, subjects, monkey):
-    from neuroalign.metrics.cka import cka_noise_ceiling, rdm_cka
-    from neuroalign.metrics.rsa import compare_rdms, noise_ceiling, rdm
-
-    method = params["method"]
-    nc = {"rsa": noise_ceiling(human, method), "cka": cka_noise_ceiling(human)}
-    rows, units = [], []
-    for layer, x in feats.items():
-        m = rdm(x, params["rdm_metric"])
-        sims = {
-            "rsa": compare_rdms(m, human, method)[0],
-            "cka": np.array([rdm_cka(m, h) for h in human]),
-        }
-        for d, v in sims.items():
-            row = dict.fromkeys(SUMMARY_COLUMNS, np.nan)
-            raw = float(v.mean())
-            row.update(
-                layer=layer,
-                direction=d,
-                raw=raw,
-                ceiling=nc[d][0],
-                normalised=raw / nc[d][0] if nc[d][0] > 0 else np.nan,
-                error=float(v.std(ddof=1) / np.sqrt(v.size)),
-                area="IT",
-                transform=method if d == "rsa" else "linear",
-                n_units=len(subjects),
-                n_valid=len(subjects),
-            )
-            rows.append(row)
-            units.append(_unit_rows(layer, d, subjects, value=v, subject=np.array(subjects)))
-            mv = compare_rdms(m, monkey, method)[0, 0] if d == "rsa" else rdm_cka(m, monkey)
-            mrow = dict.fromkeys(SUMMARY_COLUMNS, np.nan)
-            mrow.update(
-                layer=layer,
-                direction=f"{d}_monkey",
-                raw=float(mv),
-                area="IT",
-                transform=row["transform"],
-                n_units=1,
-                n_valid=1,
-            )
-            rows.append(mrow)
-            units.append(_unit_rows(layer, f"{d}_monkey", ["mIT"], value=np.array([mv])))
-    extras = {"noise_ceiling": {d: {"lower": lo, "upper": up} for d, (lo, up) in nc.items()}}
-    return rows, units, extras
-
-
-def _kriegeskorte_rdms(data_dir):
-    from neuroalign import datasets
-
-    ds = datasets.load("kriegeskorte2008_92", data_dir=data_dir)
-    hit = ds.rdms.select(kind="hIT")
-    subjects = list(dict.fromkeys(hit.descriptors["subject"]))
-    human = np.stack([hit.select(subject=s).rdms.mean(axis=0) for s in subjects])
-    monkey = ds.rdms.select(kind="mIT").rdms[0]
-    return (human, subjects, monkey), dict(ds.info.files), ds.stimuli["shared"]
-
-
-def _score_iatc(bm, params, seed, inputs, progress):
-    from neuroalign.analysis.iatc import estimate_iatc
-
-    population = inputs["population"]
-    res = estimate_iatc(
-        population,
-        params["candidates"],
-        params["pairing"],
-        n_folds=params["n_folds"],
-        n_draws=params["n_draws"],
-        n_boot=params["n_boot"],
-        seed=seed,
-        show_progress=progress,
-    )
-    acc = res.accuracy.set_index("transform")
-    sel = res.selected[0]
-    row = dict.fromkeys(SUMMARY_COLUMNS, np.nan)
-    raw = float(acc.loc[sel, "median_ev"])
-    row.update(
-        layer=NO_LAYER,
-        direction="iatc",
-        raw=raw,
-        ceiling=100.0,
-        normalised=raw / 100.0,
-        error=float((acc.loc[sel, "ci_high"] - acc.loc[sel, "ci_low"]) / (2 * 1.96)),
-        area=bm.area or "+".join(population.areas),
-        transform="+".join(res.selected),
-        n_units=int(acc.loc[sel, "n_columns"]),
-        n_valid=int(acc.loc[sel, "n_columns"]),
-    )
-    sc = res.scores[res.scores["transform"] == sel]
-    units = _unit_rows(
-        NO_LAYER,
-        "iatc",
-        sc["unit_id"].to_numpy(),
-        ev=sc["ev"].to_numpy(float),
-        r=sc["r"].to_numpy(float),
-        rho_t=sc["rho_target"].to_numpy(float),
-        rho_p=sc["rho_pred"].to_numpy(float),
-        valid=sc["valid"].to_numpy(bool),
-        subject=(sc["source"] + "→" + sc["target"]).to_numpy(),
-    )
-    return [row], [units], {"iatc": res.to_dict()}
-
-
 # ---------------------------------------------------------------------------------------- score
 def load_inputs(benchmark: str | Benchmark, *, data_dir=None, **params) -> dict[str, Any]:
-    """The data a benchmark reads, loaded once (a sweep sends it to its workers once).
-
-    Returns a dict for :func:`score`'s ``inputs``: ``stimuli`` (the stimuli models see; not for
-    neural-only benchmarks), plus ``recording`` (predictivity), ``population`` (population and
-    IATC benchmarks), ``rdms`` (RSA) and ``data`` (file checksums or a digest of generated data).
-    ``params``: benchmark parameter overrides (synthetic populations depend on them).
-    """
+    """The data a benchmark reads, loaded once (a sweep sends it to its workers once):
+    :meth:`~neuroalign.bench.base.Benchmark.load` with the parameters' defaults filled in."""
     bm = get(benchmark)
-    merged = bm.params(params)
-    if bm.kind == "predictivity":
-        from neuroalign import datasets
-
-        ds = datasets.load(bm.dataset, data_dir=data_dir, sessions=[bm.session])
-        rec = ds.recordings[bm.session]
-        data = {rec.metadata["source_file"]: rec.metadata["source_sha256"]}
-        data[f"images/images_{bm.session}.zip"] = rec.metadata["images_sha256"]
-        return {"stimuli": ds.stimuli[bm.session], "recording": rec, "data": data}
-    if bm.kind == "population":
-        pop = _synthetic_population(merged)
-        return {"stimuli": pop.stimuli, "population": pop, "data": _synthetic_data(pop, merged)}
-    if bm.kind == "rsa":
-        rdms, data, stim = _kriegeskorte_rdms(data_dir)
-        return {"stimuli": stim, "rdms": rdms, "data": data}
-    if bm.dataset == "synthetic":
-        pop = _synthetic_population(merged, n_areas=merged["n_areas"])
-        return {"population": pop.data, "data": _synthetic_data(pop, merged)}
-    from neuroalign import datasets
-
-    ds = datasets.load(bm.dataset, data_dir=data_dir)
-    data = {r.metadata["source_file"]: r.metadata["source_sha256"] for r in ds.recordings.values()}
-    return {"population": ds.population(), "data": data}
+    return bm.load(data_dir, bm.params(params))
 
 
 def score(
@@ -671,19 +301,21 @@ def score(
 ) -> Score:
     """Score ``model`` on ``benchmark``.
 
-    ``model``: a zoo name (``"efficientnet_lite0"``), a ZooModel, a ``torch.nn.Module`` (give
-    ``layers``), precomputed features (a mapping layer → ``(n_stimuli, n_features)`` in the
-    benchmark's stimulus order, or :class:`~neuroalign.models.Activations` with stimulus ids), or
-    None for neural-only (IATC) benchmarks. ``layers``: default, the model's default layers.
-    ``data_dir``: the data folder (default ``$NEUROALIGN_DATA``; synthetic benchmarks need none).
-    ``seed``: folds, split halves, bootstrap and unit subsampling; ``model_seed``: weights of
-    untrained zoo models. ``cache``: activation cache (see :func:`neuroalign.models.extract`).
-    ``params``: overrides of the benchmark's ``defaults`` (``n_folds``, ``n_draws``, ``pool``,
+    ``model``: a zoo name or model spec (``"efficientnet_lite0"``, ``"timm:resnet18"``,
+    ``"path/to/file.py:factory"``), a ZooModel, a ``torch.nn.Module`` (give ``layers``),
+    precomputed features (a mapping layer → ``(n_stimuli, n_features)`` in the benchmark's
+    stimulus order, or :class:`~neuroalign.models.Activations` with stimulus ids), or None for
+    neural-only (IATC) benchmarks. ``benchmark``: a registered name or a
+    :class:`~neuroalign.bench.base.Benchmark` (e.g. ``bench.from_data(recording, stimuli)``).
+    ``layers``: default, the model's default layers. ``data_dir``: the data folder (default
+    ``$NEUROALIGN_DATA``; synthetic and own benchmarks need none). ``seed``: folds, split halves,
+    null, bootstrap and unit subsampling; ``model_seed``: weights of untrained zoo models.
+    ``cache``: activation cache (see :func:`neuroalign.models.extract`). ``params``: overrides of
+    the benchmark's ``defaults`` (``n_folds``, ``n_draws``, ``n_null``, ``n_boot``, ``pool``,
     ``transform``, ``max_model_units``, ``method``, ...). ``inputs``: the benchmark's data from
-    :func:`load_inputs` (default: loaded here); ``features``: the model's
-    :class:`~neuroalign.models.Activations` on the benchmark's stimuli, already extracted with the
-    benchmark's pooling (default: extracted here); neither changes the result or its key.
-    Returns a :class:`Score`.
+    :func:`load_inputs` (default: loaded here); ``features``: the model's activations on the
+    benchmark's stimuli, already extracted with its pooling (default: extracted here); neither
+    changes the result or its key. Returns a :class:`Score`.
     """
     bm = get(benchmark)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -699,27 +331,14 @@ def score(
     merged = bm.params(params)
     key = score_key(model, bm, layers=layers, seed=seed, model_seed=model_seed, **params)
     lay = resolve_layers(model if bm.needs_model else None, layers)
-    extras: dict[str, Any] = {}
-    attachments: dict[str, Any] = {}
-    model_prov: dict[str, Any] = {}
     if inputs is None:
-        inputs = load_inputs(bm, data_dir=data_dir, **params)
-    data = inputs["data"]
+        inputs = bm.load(data_dir, merged)
+    feats, model_prov = None, {}
     if bm.needs_model:
         source = model if features is None else features
-        feats, model_prov = _features(source, inputs["stimuli"], lay, pool=merged["pool"], model_seed=model_seed, cache=cache, progress=progress)  # fmt: skip
-    if bm.kind == "iatc":
-        rows, units, attachments = _score_iatc(bm, merged, seed, inputs, progress)
-    elif bm.kind == "predictivity":
-        rows, units, extras = _score_predictivity(bm, feats, merged, seed, inputs["recording"])
-    elif bm.kind == "population":
-        pop = inputs["population"]
-        rows, units, attachments = _score_population(bm, feats, merged, seed, pop, progress)
-    elif bm.kind == "rsa":
-        human, subjects, monkey = inputs["rdms"]
-        rows, units, extras = _score_rsa(feats, merged, human, subjects, monkey)
-    else:  # pragma: no cover - registry guarantees the kinds
-        raise ConfigError(f"benchmark kind {bm.kind!r} is not runnable.")
+        feats, model_prov = _features(source, inputs["stimuli"], lay, pool=merged.get("pool", 4), model_seed=model_seed, cache=cache, progress=progress)  # fmt: skip
+    rows, units, attachments = bm.run(feats, inputs, merged, seed, progress)
+    extras = attachments.pop("_extras", {})
     summary = pd.DataFrame(rows).reindex(columns=SUMMARY_COLUMNS)
     provenance = {
         "neuroalign": package_version(),
@@ -727,7 +346,7 @@ def score(
         "numpy": np.__version__,
         "platform": platform.platform(),
         "benchmark": bm.to_dict(),
-        "data": data,
+        "data": inputs["data"],
         "model": {k: jsonable(v) for k, v in model_prov.items()},
         "parameters": merged,
         "seed": seed,
@@ -741,10 +360,23 @@ def score(
         seed=seed,
         layers=lay,
         summary=summary,
-        units=pd.concat(units, ignore_index=True),
+        units=pd.concat(units, ignore_index=True) if units else pd.DataFrame(),
         params=merged,
         provenance=json.loads(json.dumps(provenance, default=jsonable)),
         key=key,
         created=datetime.now(UTC).isoformat(timespec="seconds"),
-        attachments=attachments,
+        attachments=json.loads(json.dumps(attachments, default=jsonable)),
     )
+
+
+def comparison_frame(cmp, *, model: str | None = None, benchmark: str = "comparison", seed: int | None = None) -> pd.DataFrame:  # fmt: skip
+    """A :class:`~neuroalign.analysis.compare.ComparisonResult` in the results-store format
+    (:data:`FRAME_COLUMNS`): one row per (layer, area, direction); ``model`` defaults to each
+    layer's name (a comparison of several models passes one "layer" per model)."""
+    seed = cmp.params.get("seed", 0) if seed is None else seed
+    rows, _, _ = population_rows(cmp, None, cmp.params.get("transform", {}).get("name", ""))
+    out = pd.DataFrame(rows).reindex(columns=SUMMARY_COLUMNS)
+    out["model"] = out["layer"] if model is None else model
+    out["benchmark"], out["benchmark_version"], out["seed"] = benchmark, "", seed
+    out["key"], out["created"] = "", datetime.now(UTC).isoformat(timespec="seconds")
+    return out.reindex(columns=FRAME_COLUMNS)

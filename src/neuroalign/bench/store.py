@@ -21,10 +21,9 @@ a neuroalign store (not SQLite, or another application's database) is refused wi
 Tables: ``meta`` (schema version), ``results`` (one row per result: key, model, layers,
 benchmark, benchmark_version, seed, params JSON, created, the Score JSON) and ``rows`` (one row
 per (key, layer, direction): the summary numbers). :meth:`ResultsStore.frame` joins them into
-the stable table of :data:`~neuroalign.bench.score.FRAME_COLUMNS`:
-
-``model, layer, benchmark, benchmark_version, direction, raw, ceiling, normalised, error, seed,
-key, created, area, transform, n_units, n_valid, animal_median, masquerade_ratio, percentile``.
+the stable table of :data:`~neuroalign.bench.rows.FRAME_COLUMNS` (model, layer, benchmark,
+version, direction, the score with its ceiling, interval, null and baseline). A schema-1 store
+(before the null and interval columns) is migrated when opened for writing and read as it is.
 
 The default store is ``$NEUROALIGN_HOME/results.sqlite`` when ``NEUROALIGN_HOME`` is set, else
 ``./neuroalign-results.sqlite``.
@@ -41,12 +40,12 @@ import time
 import uuid
 import warnings
 from pathlib import Path
-from urllib.parse import quote
 
 import pandas as pd
 
 from neuroalign._core.errors import ConfigError, DataError
 from neuroalign.bench.score import FRAME_COLUMNS, SUMMARY_COLUMNS, Score
+from neuroalign.bench.sqlite_files import is_locked, is_store_file, open_readonly, store_paths
 
 __all__ = [
     "HOME_ENV",
@@ -58,20 +57,20 @@ __all__ = [
 ]
 
 HOME_ENV = "NEUROALIGN_HOME"
-_SCHEMA_VERSION = "1"
+_SCHEMA_VERSION = "2"  # 2: the null, the bootstrap interval, population and masquerade columns
 _TABLES = {"meta", "results", "rows"}
-_HEADER = b"SQLite format 3\x00"
-_READ_TIMEOUT = 5.0  # s; WAL readers only wait while a writer checkpoints in exclusive mode
 _ROW_COLUMNS = list(SUMMARY_COLUMNS)  # layer, direction, raw, ...
 _SQL_TYPES = dict(layer="TEXT NOT NULL", direction="TEXT NOT NULL", area="TEXT", transform="TEXT")
+_SQL_TYPES |= dict(ceiling_kind="TEXT")
 _SQL_TYPES |= dict(n_units="INTEGER", n_valid="INTEGER")
+_FLOAT_COLUMNS = [c for c in _ROW_COLUMNS if _SQL_TYPES.get(c, "REAL") == "REAL"]
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, model TEXT NOT NULL,
     layers TEXT NOT NULL, benchmark TEXT NOT NULL, benchmark_version TEXT NOT NULL,
     seed INTEGER NOT NULL, params TEXT NOT NULL, created TEXT NOT NULL, score TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS rows (key TEXT NOT NULL REFERENCES results(key),
-    {", ".join(f"{c} {_SQL_TYPES.get(c, 'REAL')}" for c in _ROW_COLUMNS)},
+    {", ".join(f'"{c}" {_SQL_TYPES.get(c, "REAL")}' for c in _ROW_COLUMNS)},
     PRIMARY KEY (key, layer, direction));
 CREATE INDEX IF NOT EXISTS results_benchmark ON results(benchmark, model);
 INSERT OR IGNORE INTO meta(name, value) VALUES ('schema', '{_SCHEMA_VERSION}');
@@ -95,61 +94,10 @@ def default_store_path() -> Path:
     return Path("neuroalign-results.sqlite")
 
 
-def is_store_file(path: str | os.PathLike) -> bool:
-    """Whether ``path`` is an SQLite database file (by its 16-byte header); whether it is a
-    *neuroalign* store is checked, without touching it, by :class:`ResultsStore`."""
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(16) == _HEADER
-    except OSError:
-        return False
-
-
-def store_paths(path: str | os.PathLike) -> list[Path]:
-    """The paths of the store at ``path``, resolved: the database, its ``-wal``, ``-shm`` and
-    ``-journal`` files and its spool folder (an output file must be none of them)."""
-    p = Path(path).expanduser().resolve()
-    return [p, *(p.with_name(p.name + s) for s in ("-wal", "-shm", "-journal", ".spool"))]
-
-
 def _sql(v):
     """A summary value as SQLite takes it: numpy scalars as Python ones, NaN as NULL."""
     v = v.item() if hasattr(v, "item") else v
     return None if v is None or (isinstance(v, float) and v != v) else v
-
-
-def _is_locked(exc: Exception) -> bool:
-    return getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
-
-
-def _uri(path: Path, query: str) -> str:
-    return f"file:{quote(str(path.absolute()))}?{query}"
-
-
-def _wal_header(path: Path) -> bool:
-    """Whether the database file's header says WAL journal mode (bytes 18-19 == 2)."""
-    with open(path, "rb") as fh:
-        return fh.read(20)[18:20] == b"\x02\x02"
-
-
-def _open_readonly(path: Path, *, probe: bool) -> sqlite3.Connection:
-    """A connection that cannot write (``mode=ro``, ``query_only``). ``immutable`` when no
-    connection has the WAL database open (no ``-wal``/``-shm`` beside it): for a ``probe``, so it
-    creates nothing beside the file, and for a reader in a folder where ``-shm`` cannot be made."""
-    wal, shm = (path.with_name(path.name + s) for s in ("-wal", "-shm"))
-    untouched = probe and _wal_header(path) and not wal.exists() and not shm.exists()
-    query = "mode=ro&immutable=1" if untouched else "mode=ro"
-    conn = sqlite3.connect(_uri(path, query), uri=True, timeout=_READ_TIMEOUT)
-    try:
-        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
-    except sqlite3.OperationalError as exc:
-        conn.close()
-        name = getattr(exc, "sqlite_errorname", "")
-        if untouched or wal.exists() or not name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")):
-            raise
-        conn = sqlite3.connect(_uri(path, "mode=ro&immutable=1"), uri=True)
-    conn.execute("PRAGMA query_only = 1")
-    return conn
 
 
 class ResultsStore:
@@ -180,7 +128,7 @@ class ResultsStore:
         ready = self.path.exists() and self._check()
         if readonly:
             with self._errors("open"):
-                self._conn = _open_readonly(self.path, probe=False)
+                self._conn = open_readonly(self.path, probe=False)
             return
         self._open_writer(initialise=not ready)
         self._drain()
@@ -199,7 +147,7 @@ class ResultsStore:
                 "written by neuroalign, or result JSON files."
             )
         with self._errors("read"):
-            conn = _open_readonly(self.path, probe=True)
+            conn = open_readonly(self.path, probe=True)
             try:
                 tables = {t for (t,) in conn.execute("SELECT name FROM sqlite_master")}
                 meta = (
@@ -215,11 +163,12 @@ class ResultsStore:
                 f"tables: {', '.join(sorted(tables)) or 'none'}); it was left untouched. Give "
                 "another file name for the store."
             )
-        if meta["schema"] != _SCHEMA_VERSION:
+        if meta["schema"] not in ("1", _SCHEMA_VERSION):
             raise DataError(
                 f"{self.path} has results-store schema {meta['schema']}; this neuroalign reads "
-                f"schema {_SCHEMA_VERSION}. Use a new store file."
+                f"schemas 1 and {_SCHEMA_VERSION}. Use a new store file."
             )
+        self._schema = meta["schema"]
         return True
 
     def _open_writer(self, *, initialise: bool) -> None:
@@ -243,6 +192,18 @@ class ResultsStore:
             if initialise:
                 self._conn.execute("PRAGMA journal_mode=WAL")
                 self._conn.executescript(_SCHEMA)
+            elif getattr(self, "_schema", _SCHEMA_VERSION) != _SCHEMA_VERSION:
+                self._migrate()
+
+    def _migrate(self) -> None:
+        """Schema 1 → 2: the rows table gains the columns added since (NULL in old rows)."""
+        present = {r[1] for r in self._conn.execute("PRAGMA table_info(rows)")}
+        self._conn.execute("BEGIN IMMEDIATE")
+        for c in (c for c in _ROW_COLUMNS if c not in present):
+            self._conn.execute(f'ALTER TABLE rows ADD COLUMN "{c}" {_SQL_TYPES.get(c, "REAL")}')
+        self._conn.execute("UPDATE meta SET value = ? WHERE name = 'schema'", (_SCHEMA_VERSION,))
+        self._conn.execute("COMMIT")
+        self._schema = _SCHEMA_VERSION
 
     @contextlib.contextmanager
     def _errors(self, what: str):
@@ -251,7 +212,7 @@ class ResultsStore:
         try:
             yield
         except (sqlite3.DatabaseError, ValueError, TypeError) as exc:
-            if _is_locked(exc):
+            if is_locked(exc):
                 raise DataError(
                     f"the results store {self.path} stayed locked by another process while "
                     f"trying to {what} it ({exc}); try again when that process is done."
@@ -329,9 +290,11 @@ class ResultsStore:
     def frame(self) -> pd.DataFrame:
         """One row per (result, layer, direction), columns :data:`FRAME_COLUMNS` (see module doc),
         sorted by benchmark, model, layer, direction; spooled results included."""
-        names = ["model", "benchmark", "benchmark_version", "seed", "key", "created", *_ROW_COLUMNS]
+        present = {r[1] for r in self._query("PRAGMA table_info(rows)")}  # schema 1: fewer
+        row_cols = [c for c in _ROW_COLUMNS if c in present]
+        names = ["model", "benchmark", "benchmark_version", "seed", "key", "created", *row_cols]
         cols = (
-            ", ".join(f"r.{c}" for c in names[:6]) + ", " + ", ".join(f"w.{c}" for c in names[6:])
+            ", ".join(f"r.{c}" for c in names[:6]) + ", " + ", ".join(f'w."{c}"' for c in names[6:])
         )
         rows = self._query(f"SELECT {cols} FROM rows w JOIN results r ON r.key = w.key")
         df = pd.DataFrame.from_records(rows, columns=names, coerce_float=True)
@@ -339,9 +302,9 @@ class ResultsStore:
         if extra:
             df = pd.concat([df, *extra] if len(df) else extra, ignore_index=True)
         with self._errors("read"):
-            for c in ("raw", "ceiling", "normalised", "error", "animal_median", "masquerade_ratio", "percentile"):  # fmt: skip
+            df = df.reindex(columns=FRAME_COLUMNS)
+            for c in _FLOAT_COLUMNS:
                 df[c] = df[c].astype(float)
-        df = df.reindex(columns=FRAME_COLUMNS)
         return df.sort_values(["benchmark", "model", "layer", "direction"], ignore_index=True)
 
     # -------------------------------------------------------------------------------- writing
@@ -359,7 +322,7 @@ class ResultsStore:
             inserted = self._write(lambda c: _insert(c, score, rows), self.timeout)
         except sqlite3.DatabaseError as exc:
             path = self._spool(score)
-            reason = "stayed locked by another writer" if _is_locked(exc) else f"failed ({exc})"
+            reason = "stayed locked by another writer" if is_locked(exc) else f"failed ({exc})"
             warnings.warn(
                 SpoolWarning(
                     f"the results store {self.path} {reason}; the result {score.key[:16]}… was "
@@ -384,7 +347,7 @@ class ResultsStore:
                 c.execute("BEGIN IMMEDIATE")
                 break
             except sqlite3.OperationalError as exc:
-                if not _is_locked(exc) or time.monotonic() + delay > deadline:
+                if not is_locked(exc) or time.monotonic() + delay > deadline:
                     raise
                 time.sleep(delay)
                 delay = min(2 * delay, 1.0)
@@ -494,7 +457,7 @@ def _insert(c: sqlite3.Connection, score: Score, rows: list[tuple]) -> bool:
     )
     if cur.rowcount != 1:
         return False
-    cols = ", ".join(_ROW_COLUMNS)
+    cols = ", ".join(f'"{c}"' for c in _ROW_COLUMNS)
     marks = ", ".join("?" * (len(_ROW_COLUMNS) + 1))
     c.executemany(f"INSERT INTO rows(key, {cols}) VALUES ({marks})", rows)
     return True

@@ -2,7 +2,7 @@
 
 The options, and the benchmark they make: the responses read by
 :func:`neuroalign.data.files.read_responses` (``.npy``/``.npz``, ``.h5``, ``.nc``, ``.nwb``), the
-images by :class:`~neuroalign.data.StimulusSet`, joined by :meth:`neuroalign.bench.Benchmark.from_data`.
+images by :class:`~neuroalign.data.StimulusSet`, joined by :func:`neuroalign.bench.from_data`.
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def own_benchmark(
             f"{responses} holds repeat-averaged responses (one per stimulus), which have no "
             "split-half ceiling; score them with --ceiling none (uncorrected scores)."
         )
-    return bench.Benchmark.from_data(
+    return bench.from_data(
         data, images, name=responses.stem, ceiling=None if ceiling == "none" else ceiling
     )
 

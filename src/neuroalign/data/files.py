@@ -161,9 +161,8 @@ def _hdf5_kind(path: Path) -> str | None:
     or netCDF properties), ``"plain"`` HDF5, or None for a file that is not HDF5."""
     import h5py
 
-    with open(path, "rb") as f:
-        if f.read(8) != b"\x89HDF\r\n\x1a\n":
-            return None
+    if not h5py.is_hdf5(path):  # looks past a user block (NeuralData.save writes 512 bytes)
+        return None
     with h5py.File(path, "r") as f:
         if str(f.attrs.get("format", "")).startswith("neuroalign.NeuralData"):
             return "neuroalign"

@@ -178,4 +178,4 @@ def load(root: Path, *, sessions: Iterable[str] | None = None, per_repeat: bool 
     recordings, stimuli = {}, {}
     for s in chosen:
         recordings[s], stimuli[s] = _session(root, s, per_repeat, digests)
-    return Dataset(INFO, recordings, stimuli)
+    return Dataset(INFO, recordings, stimuli, checksums=digests)

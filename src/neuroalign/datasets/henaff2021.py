@@ -214,4 +214,4 @@ def load(
         }
         out[rec] = NeuralData(np.ascontiguousarray(r[keep]), ids, units, meta)
     stimuli = {"shared": StimulusSet(ids, metadata=table, name=INFO.name)}
-    return Dataset(INFO, out, stimuli)
+    return Dataset(INFO, out, stimuli, checksums=digests)

@@ -14,7 +14,7 @@ from neuroalign.data.stimuli import StimulusSet
 from neuroalign.datasets.base import Dataset, DatasetInfo
 from neuroalign.datasets.checksums import verify_files
 
-__all__ = ["INFO", "load"]
+__all__ = ["INFO", "it_rdms", "load"]
 
 _SUPPLEMENT = "Kriegeskorte_Neuron2008_supplementalData.mat"
 _FILES = {
@@ -116,7 +116,16 @@ def load(root: Path) -> Dataset:
     """
     from scipy.io import loadmat
 
-    verify_files(INFO, root)
+    digests = verify_files(INFO, root)
     mats = {name: loadmat(root / name) for name in _FILES}
     stimuli = _stimuli(mats[_SUPPLEMENT])
-    return Dataset(INFO, {}, {"shared": stimuli}, _rdms(mats, stimuli.ids))
+    return Dataset(INFO, {}, {"shared": stimuli}, _rdms(mats, stimuli.ids), checksums=digests)
+
+
+def it_rdms(ds: Dataset) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """The inferior-temporal RDMs of a loaded dataset: human IT per subject (sessions averaged)
+    ``(4, 92, 92)``, the subjects' names, and the monkey-IT RDM ``(92, 92)``."""
+    hit = ds.rdms.select(kind="hIT")
+    subjects = list(dict.fromkeys(hit.descriptors["subject"]))
+    human = np.stack([hit.select(subject=s).rdms.mean(axis=0) for s in subjects])
+    return human, subjects, ds.rdms.select(kind="mIT").rdms[0]

@@ -1,10 +1,10 @@
 """Predictivity (cross-validated prediction; forward, reverse and inter-animal noise-corrected EV),
 RSA (RDMs, RDM comparison, noise ceilings), CKA and shape distances between populations."""
 
+from neuroalign.metrics.ceilings import cka_noise_ceiling, noise_ceiling
 from neuroalign.metrics.cka import (
     centre_gram,
     cka,
-    cka_noise_ceiling,
     gram_from_rdm,
     linear_cka,
     rbf_cka,
@@ -24,7 +24,6 @@ from neuroalign.metrics.rsa import (
     RSA_METHODS,
     compare_rdms,
     condensed,
-    noise_ceiling,
     rdm,
     rdm_similarity,
 )

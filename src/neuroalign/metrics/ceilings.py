@@ -1,4 +1,11 @@
-"""Split-half reliability, Spearman–Brown, noise ceilings and noise-corrected scores.
+"""Every noise ceiling in one place: split-half reliability, Spearman–Brown and noise-corrected
+scores of recordings; the RSA and CKA noise ceilings of a group of subject RDMs.
+
+RDM ceilings (rsatoolbox ``boot_noise_ceiling``): the *lower* bound is the mean over subjects of
+the similarity between a subject's RDM and the pooled RDM of the *other* subjects; the *upper*
+bound uses the pooled RDM of *all* subjects. Pooling is the average that is optimal for the
+method: ranks for the rank methods, z-scored RDMs for Pearson, RMS-normalised RDMs for cosine;
+for CKA the mean RDM (classical scaling is linear).
 
 Formulas: ../shared/DESIGN.md ("The science, precisely").
 """
@@ -17,6 +24,9 @@ from neuroalign._core.stats import columnwise_pearson, spearman_brown
 from neuroalign._core.validation import check_seed
 from neuroalign.data.neural_data import NeuralData
 from neuroalign.data.splits import split_half_masks, split_half_means
+from neuroalign.metrics.cka import gram_from_rdm
+from neuroalign.metrics.ranks import rank_rows
+from neuroalign.metrics.rsa import _method, _paired, _prepare, _similarity, condensed
 
 __all__ = [
     "spearman_brown",
@@ -27,6 +37,8 @@ __all__ = [
     "noise_corrected_correlation",
     "reliability_table",
     "summarize",
+    "noise_ceiling",
+    "cka_noise_ceiling",
 ]
 
 
@@ -339,3 +351,60 @@ def summarize(
         out = table.groupby(by, sort=False)["reliability"].apply(stats).unstack().reset_index()
     out["n_units"] = out["n_units"].astype(int)
     return out.reset_index(drop=True)
+
+
+def _pool_terms(v: np.ndarray, method: str) -> np.ndarray:
+    """Per-subject terms whose mean is the RDM optimal under ``method`` (rsatoolbox ``pool_rdm``):
+    RMS-normalised RDMs (cosine), z-scored RDMs (Pearson), ranks (rank methods)."""
+    if method == "cosine":
+        return v / np.sqrt(np.mean(v**2, axis=1, keepdims=True))
+    if method == "pearson":
+        return (v - v.mean(axis=1, keepdims=True)) / v.std(axis=1, keepdims=True)
+    return rank_rows(v).ranks
+
+
+def noise_ceiling(subject_rdms, method: str = "spearman") -> tuple[float, float]:
+    """``(lower, upper)`` noise ceiling of ``k >= 2`` subject RDMs under ``method``.
+
+    ``subject_rdms``: ``(k, n, n)``, ``(k, m)`` or an RDMCollection, one RDM per subject (average
+    a subject's sessions first). Lower bound: mean similarity of each subject with the pooled RDM
+    of the others (leave one out); upper bound: with the pooled RDM of all subjects. Every
+    leave-one-out pool comes from one sum, and all ``2k`` comparisons run as one batch.
+    """
+    m = _method(method)
+    v = condensed(subject_rdms)
+    k = v.shape[0]
+    if k < 2:
+        raise DataError("a noise ceiling needs RDMs of at least 2 subjects.")
+    v, _ = _paired(v, v)
+    terms = _pool_terms(v, m)
+    total = terms.sum(axis=0)
+    pools = np.vstack([(total - terms) / (k - 1), total / k])
+    sims = _similarity(
+        _prepare(v, m),
+        _prepare(pools, m),
+        m,
+        pairs=np.concatenate([np.c_[np.arange(k), np.arange(k)], np.c_[np.arange(k), [k] * k]]),
+    )
+    return float(sims[:k].mean()), float(sims[k:].mean())
+
+
+def cka_noise_ceiling(subject_rdms) -> tuple[float, float]:
+    """``(lower, upper)`` CKA noise ceiling of ``k >= 2`` subject RDMs ``(k, n, n)`` / ``(k, m)``.
+
+    Lower: mean CKA of each subject's RDM with the mean RDM of the others; upper: with the mean
+    of all (the mean Gram matrix is the mean RDM's, as classical scaling is linear). Every CKA
+    comes from the ``k × k`` inner products of the subjects' Gram matrices, computed once.
+    """
+    v = condensed(subject_rdms)
+    k = v.shape[0]
+    if k < 2:
+        raise DataError("a noise ceiling needs RDMs of at least 2 subjects.")
+    grams = np.stack([gram_from_rdm(r).ravel() for r in v])
+    m = grams @ grams.T
+    own, row, tot = np.diag(m), m.sum(axis=1), m.sum()
+    if (own <= 0).any():
+        raise DataError("a subject RDM is constant; CKA is undefined.")
+    lower = (row - own) / np.sqrt(own * np.maximum(tot - 2 * row + own, 0.0))
+    upper = row / np.sqrt(own * tot)
+    return float(lower.mean()), float(upper.mean())

@@ -31,13 +31,11 @@ import numpy as np
 from neuroalign._core.errors import ConfigError, DataError
 from neuroalign.metrics.dissimilarity import _double_centre, feature_gram
 from neuroalign.metrics.paired import paired_features
-from neuroalign.metrics.rsa import condensed
 from neuroalign.solvers.compute import as_compute
 
 __all__ = [
     "centre_gram",
     "cka",
-    "cka_noise_ceiling",
     "gram_from_rdm",
     "linear_cka",
     "rbf_cka",
@@ -206,24 +204,3 @@ def gram_from_rdm(d) -> np.ndarray:
 def rdm_cka(a, b) -> float:
     """CKA of two RDMs ``(n, n)`` (or condensed) through their classical-scaling Gram matrices."""
     return cka(gram_from_rdm(a), gram_from_rdm(b))
-
-
-def cka_noise_ceiling(subject_rdms) -> tuple[float, float]:
-    """``(lower, upper)`` CKA noise ceiling of ``k >= 2`` subject RDMs ``(k, n, n)`` / ``(k, m)``.
-
-    Lower: mean CKA of each subject's RDM with the mean RDM of the others; upper: with the mean
-    of all (the mean Gram matrix is the mean RDM's, as classical scaling is linear). Every CKA
-    comes from the ``k × k`` inner products of the subjects' Gram matrices, computed once.
-    """
-    v = condensed(subject_rdms)
-    k = v.shape[0]
-    if k < 2:
-        raise DataError("a noise ceiling needs RDMs of at least 2 subjects.")
-    grams = np.stack([gram_from_rdm(r).ravel() for r in v])
-    m = grams @ grams.T
-    own, row, tot = np.diag(m), m.sum(axis=1), m.sum()
-    if (own <= 0).any():
-        raise DataError("a subject RDM is constant; CKA is undefined.")
-    lower = (row - own) / np.sqrt(own * np.maximum(tot - 2 * row + own, 0.0))
-    upper = row / np.sqrt(own * tot)
-    return float(lower.mean()), float(upper.mean())

@@ -8,7 +8,8 @@ from sklearn.base import clone
 from neuroalign._core.errors import ConfigError, DataError
 from neuroalign._core.validation import check_seed, check_xy
 from neuroalign.metrics.conventions import check_folds
-from neuroalign.solvers.backend import NumpyBackend, single_threaded_blas
+from neuroalign.solvers.backend import NumpyBackend
+from neuroalign.solvers.threads import single_threaded_blas
 from neuroalign.transforms.base import Transform
 
 __all__ = ["kfold_indices", "cross_val_predict"]

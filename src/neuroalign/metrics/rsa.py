@@ -13,16 +13,12 @@ the noise ceiling follow rsatoolbox (Nili et al. 2014; Schütt et al. 2023) so n
   ``sqrt((T − ties_a)(T − ties_b))``.
 - ``"rho_a"`` (alias ``"rho-a"``): 12 · Σ (rank_a − mean)(rank_b − mean) / (m³ − m).
 
-Noise ceiling of a group of subject RDMs (rsatoolbox ``boot_noise_ceiling``): the *lower* bound is
-the mean over subjects of the similarity between a subject's RDM and the pooled RDM of the *other*
-subjects; the *upper* bound uses the pooled RDM of *all* subjects. Pooling is the average that is
-optimal for the method: ranks for the rank methods, z-scored RDMs for Pearson, RMS-normalised
-RDMs for cosine.
+The noise ceiling of a group of subject RDMs runs through the same comparisons; it lives with
+every other ceiling in :mod:`~neuroalign.metrics.ceilings` (:func:`noise_ceiling`).
 
 Speed: many model RDMs are compared with many subject RDMs in one call; each RDM is ranked once
 (:mod:`~neuroalign.metrics.ranks`), the correlation-type methods are one matrix product of
-normalised rows, Kendall's τ costs ``O(m log m)`` per pair, and the noise ceiling pools every
-leave-one-out set at once and runs through the same comparisons.
+normalised rows, and Kendall's τ costs ``O(m log m)`` per pair.
 
 Stimuli: RDMs that carry stimulus ids (:class:`~neuroalign.data.rdms.RDMCollection`) are joined on
 them (rows and columns of the second reordered to the first's stimuli; stimuli only one side has
@@ -40,13 +36,12 @@ from neuroalign._core.errors import ConfigError, DataError
 from neuroalign.data.align import align_rows, stimulus_ids
 from neuroalign.metrics.dissimilarity import rdm_from_features
 from neuroalign.metrics.ranks import kendall_s, rank_rows
-from neuroalign.solvers.backend import single_threaded_blas
+from neuroalign.solvers.threads import single_threaded_blas
 
 __all__ = [
     "RSA_METHODS",
     "compare_rdms",
     "condensed",
-    "noise_ceiling",
     "rdm",
     "rdm_similarity",
 ]
@@ -205,39 +200,3 @@ def rdm_similarity(a, b, method: str = "spearman") -> float:
     if s.shape != (1, 1):
         raise DataError(f"rdm_similarity compares two single RDMs; got {s.shape[0]}×{s.shape[1]}.")
     return float(s[0, 0])
-
-
-def _pool_terms(v: np.ndarray, method: str) -> np.ndarray:
-    """Per-subject terms whose mean is the RDM optimal under ``method`` (rsatoolbox ``pool_rdm``):
-    RMS-normalised RDMs (cosine), z-scored RDMs (Pearson), ranks (rank methods)."""
-    if method == "cosine":
-        return v / np.sqrt(np.mean(v**2, axis=1, keepdims=True))
-    if method == "pearson":
-        return (v - v.mean(axis=1, keepdims=True)) / v.std(axis=1, keepdims=True)
-    return rank_rows(v).ranks
-
-
-def noise_ceiling(subject_rdms, method: str = "spearman") -> tuple[float, float]:
-    """``(lower, upper)`` noise ceiling of ``k >= 2`` subject RDMs under ``method``.
-
-    ``subject_rdms``: ``(k, n, n)``, ``(k, m)`` or an RDMCollection, one RDM per subject (average
-    a subject's sessions first). Lower bound: mean similarity of each subject with the pooled RDM
-    of the others (leave one out); upper bound: with the pooled RDM of all subjects. Every
-    leave-one-out pool comes from one sum, and all ``2k`` comparisons run as one batch.
-    """
-    m = _method(method)
-    v = condensed(subject_rdms)
-    k = v.shape[0]
-    if k < 2:
-        raise DataError("a noise ceiling needs RDMs of at least 2 subjects.")
-    v, _ = _paired(v, v)
-    terms = _pool_terms(v, m)
-    total = terms.sum(axis=0)
-    pools = np.vstack([(total - terms) / (k - 1), total / k])
-    sims = _similarity(
-        _prepare(v, m),
-        _prepare(pools, m),
-        m,
-        pairs=np.concatenate([np.c_[np.arange(k), np.arange(k)], np.c_[np.arange(k), [k] * k]]),
-    )
-    return float(sims[:k].mean()), float(sims[k:].mean())

@@ -6,43 +6,17 @@ The solvers are written with the operators and methods that numpy arrays and tor
 
 from __future__ import annotations
 
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import numpy as np
 import scipy.linalg
-from threadpoolctl import ThreadpoolController
 
 from neuroalign._core.errors import ConfigError
+from neuroalign.solvers.threads import blas_threads, single_threaded_blas
 
 __all__ = ["NumpyBackend", "TorchBackend", "get_backend"]
-
-_THREADS = ThreadpoolController()
-
-
-_OUTER: list[int] = []  # BLAS threads before our own one-thread limits (outermost first)
-
-
-def _blas_threads() -> int:
-    """Threads the BLAS may use (its setting, e.g. from ``OPENBLAS_NUM_THREADS``, before our own
-    one-thread limits)."""
-    if _OUTER:
-        return _OUTER[0]
-    n = [c.num_threads for c in _THREADS.lib_controllers if c.user_api == "blas"]
-    return max(1, min(n)) if n else (os.cpu_count() or 1)
-
-
-@contextmanager
-def single_threaded_blas():
-    """BLAS calls on one thread inside; parallelism comes from :meth:`NumpyBackend.map`."""
-    _OUTER.append(_blas_threads())
-    try:
-        with _THREADS.limit(limits=1, user_api="blas"):
-            yield
-    finally:
-        _OUTER.pop()
 
 
 class NumpyBackend:
@@ -58,7 +32,7 @@ class NumpyBackend:
         BLAS limited to one thread: a plain loop.
         """
         items = list(items)
-        workers = min(_blas_threads(), len(items))
+        workers = min(blas_threads(), len(items))
         if workers <= 1:
             return [fn(x) for x in items]
         with single_threaded_blas(), ThreadPoolExecutor(workers) as pool:

@@ -1,0 +1,111 @@
+"""Is model A more brain-like than model B on this benchmark, and how often does a ranking hold?
+
+Scores of one benchmark made with one seed share their bootstrap resamples (subjects or units,
+then stimuli; :mod:`neuroalign.bench.rows`), so their replicates pair: the difference of two
+models' headlines is computed replicate by replicate. :func:`paired_test` gives its interval and a
+two-sided bootstrap p-value; :func:`rank_stability` ranks models by their best layer and counts,
+over the replicates, how often each model keeps its rank and how often the whole order holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from neuroalign._core.errors import ConfigError
+
+__all__ = ["PairedTest", "headline", "paired_test", "rank_stability"]
+
+
+def headline(score, direction: str, layer: str | None = None) -> float:
+    """A row's headline: ``normalised``, or ``raw`` where the benchmark has no ceiling."""
+    v = score.value(direction, layer, "normalised")
+    return v if np.isfinite(v) else score.value(direction, layer, "raw")
+
+
+@dataclass(frozen=True)
+class PairedTest:
+    """``difference = A − B`` of the headlines, its 95 % bootstrap interval, the two-sided
+    p-value ``2·min(P(Δ ≤ 0), P(Δ ≥ 0))`` (with one added to each count) and ``n_boot``."""
+
+    model_a: str
+    model_b: str
+    benchmark: str
+    direction: str
+    difference: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    n_boot: int
+
+    @property
+    def verdict(self) -> str:
+        """Which model is more brain-like here (at p < 0.05), or that they cannot be told apart."""
+        if self.p_value >= 0.05:
+            return "indistinguishable"
+        return self.model_a if self.difference > 0 else self.model_b
+
+
+def _paired(a, b) -> None:
+    same = (a.benchmark, a.benchmark_version, a.seed, a.params.get("n_boot"))
+    if same != (b.benchmark, b.benchmark_version, b.seed, b.params.get("n_boot")):
+        raise ConfigError(
+            "the two scores do not share their bootstrap resamples; score both on the same "
+            f"benchmark version with the same seed and n_boot (got {a.benchmark} v"
+            f"{a.benchmark_version} seed {a.seed} and {b.benchmark} v{b.benchmark_version} seed "
+            f"{b.seed})."
+        )
+
+
+def paired_test(a, b, direction: str, layer_a: str | None = None, layer_b: str | None = None) -> PairedTest:  # fmt: skip
+    """Paired bootstrap comparison of two :class:`~neuroalign.bench.Score` objects (one layer
+    each: ``layer_a`` / ``layer_b`` when a score has several)."""
+    _paired(a, b)
+    ra, rb = a.bootstrap(direction, layer_a), b.bootstrap(direction, layer_b)
+    if ra.size == 0 or ra.size != rb.size:
+        raise ConfigError("both scores need bootstrap replicates (n_boot > 0) to be compared.")
+    diff = ra - rb
+    ok = np.isfinite(diff)
+    d = diff[ok]
+    p = min(1.0, 2 * min((1 + np.sum(d <= 0)) / (1 + d.size), (1 + np.sum(d >= 0)) / (1 + d.size)))
+    lo, hi = np.percentile(d, [2.5, 97.5]) if d.size else (np.nan, np.nan)
+    return PairedTest(
+        model_a=a.model, model_b=b.model, benchmark=a.benchmark, direction=direction,
+        difference=headline(a, direction, layer_a) - headline(b, direction, layer_b),
+        ci_low=float(lo), ci_high=float(hi), p_value=float(p), n_boot=int(d.size),
+    )  # fmt: skip
+
+
+def rank_stability(scores: Sequence, direction: str) -> pd.DataFrame:
+    """Rank the models of ``scores`` (one benchmark, one seed) by their best layer's headline.
+
+    Returns one row per model, best first: ``model``, ``layer``, ``value``, ``rank`` (1 = best),
+    ``rank_holds`` (share of replicates in which it keeps that rank; layers fixed at the point
+    estimate's best) and, in ``attrs["order_holds"]``, the share in which the whole order holds.
+    """
+    scores = list(scores)
+    if len(scores) < 2:
+        raise ConfigError("rank_stability needs at least two scores.")
+    for s in scores[1:]:
+        _paired(scores[0], s)
+    rows, reps = [], []
+    for s in scores:
+        layers = [lay for lay in s.layers if np.isfinite(headline(s, direction, lay))]
+        if not layers:
+            continue
+        best = max(layers, key=lambda lay: headline(s, direction, lay))
+        rows.append({"model": s.model, "layer": best, "value": headline(s, direction, best)})
+        reps.append(s.bootstrap(direction, best))
+    table = pd.DataFrame(rows)
+    order = np.argsort(-table["value"].to_numpy(), kind="stable")
+    table = table.iloc[order].reset_index(drop=True)
+    R = np.array([reps[i] for i in order])  # (n_models, n_boot), best first
+    ok = np.isfinite(R).all(axis=0)
+    ranks = np.argsort(np.argsort(-R[:, ok], axis=0, kind="stable"), axis=0, kind="stable")
+    table["rank"] = np.arange(1, len(table) + 1)
+    table["rank_holds"] = (ranks == np.arange(len(table))[:, None]).mean(axis=1) if ok.any() else np.nan  # fmt: skip
+    table.attrs["order_holds"] = float((ranks == np.arange(len(table))[:, None]).all(axis=0).mean()) if ok.any() else np.nan  # fmt: skip
+    return table
