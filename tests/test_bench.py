@@ -44,6 +44,11 @@ def test_registry():
         bench.get("nope.nope")
     with pytest.raises(ConfigError, match="no parameter"):
         b.params({"bogus": 1})
+    for name, bad in (("max_model_units", 0), ("n_folds", 1), ("n_boot", -1), ("n_draws", 2.5),
+                      ("n_null", True), ("max_model_units", "all")):  # fmt: skip
+        with pytest.raises(ConfigError, match=f"{name} must be a whole number >= "):
+            b.params({name: bad})
+    assert b.params({"max_model_units": None, "n_boot": 0})["max_model_units"] is None
 
 
 def test_keys_are_deterministic_and_default_filled():

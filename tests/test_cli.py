@@ -62,8 +62,10 @@ def test_demo_json_recovers_the_simulated_truth(tmp_path, monkeypatch):
     out = json.loads(res.stdout)
     assert out["report"] == str(report) and report.stat().st_size > 1000
     assert out["models"]["small_cnn"]["layer"] == "conv2"
-    models = ["small_cnn", "true layer", "true layer + unrelated units", "held-out animal",
-              "random features"]  # fmt: skip
+    models = ["small_cnn", "true layer", "true latents (noise-free)",
+              "true layer + unrelated units", "held-out animal",
+              "true layer sampled like an animal", "constant layer", "row-shuffled true layer",
+              "rank-1 true layer", "random features"]  # fmt: skip
     assert {(r["model"], r["layer"]) for r in out["comparison"]} == {
         (m, "conv2" if m == "small_cnn" else "-") for m in models
     }
@@ -77,7 +79,19 @@ def test_demo_json_recovers_the_simulated_truth(tmp_path, monkeypatch):
     summary = {(r["model"], r["direction"]): r for r in out["comparison"]}
     assert not summary["held-out animal", "forward"]["distinguishable"]
     assert summary["random features", "reverse"]["distinguishable"]
-    assert out["passed"] and [c["passed"] for c in out["controls"]] == [True, True]
+    # the ground-truth controls: ceilings, the IATC, two masqueraders, four impostors, the truth
+    controls = {c["control"]: c["passed"] for c in out["controls"]}
+    assert set(controls) == {"noise ceilings", "inter-animal transform class", "held-out animal",
+                             "true layer sampled like an animal", "constant layer",
+                             "row-shuffled true layer", "rank-1 true layer", "random features",
+                             "true latents (noise-free)"}  # fmt: skip
+    assert out["passed"] and all(controls.values())
+    for m in ("held-out animal", "true layer sampled like an animal"):
+        assert summary[m, "forward"]["masquerades"] and summary[m, "reverse"]["masquerades"]
+    for m in ("constant layer", "row-shuffled true layer", "rank-1 true layer", "random features"):
+        assert not summary[m, "forward"]["masquerades"]
+    fwd = {m: summary[m, "forward"]["model_median_ev"] for m in models}
+    assert fwd["true latents (noise-free)"] >= fwd["held-out animal"]
     assert set(out["timings"]) >= {"iatc", "compare", "report"}
 
     # the report names the models (not the area) in its model columns, one row per model
@@ -94,7 +108,7 @@ def test_demo_json_recovers_the_simulated_truth(tmp_path, monkeypatch):
     assert not p.sections["layers"]["imgs"] and "single layer" in p.sections["layers"]["notes"][0]
     assert len(p.sections["scores"]["imgs"]) == 1  # the ranking
     controls = table_frame(p, "extra-2-table", values=False)
-    assert list(controls["passed"]) == ["yes", "yes"]
+    assert list(controls["passed"]) == ["yes"] * 9
 
 
 @pytest.mark.parametrize(

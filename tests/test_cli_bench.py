@@ -56,7 +56,7 @@ def test_score_store_compare_leaderboard_report(tmp_path):
     assert res.exit_code == 2 and "relu1" in res.output  # expansion_ci has no layer relu1
     out = json.loads(_ok(["compare", "small_cnn", "-b", "synthetic.softplus", "--layer", "relu1",
                           *SMALL, "--store", str(store), "--json"]).stdout)  # fmt: skip
-    assert out[0]["from_store"] is True
+    assert out["scores"][0]["from_store"] is True and out["ranking"] == {}  # one model: no ranking
 
     board = json.loads(_ok(["leaderboard", "--store", str(store), "--json"]).stdout)
     assert board["leaderboard"][0]["model"] == "small_cnn@seed0"
@@ -68,6 +68,28 @@ def test_score_store_compare_leaderboard_report(tmp_path):
         html = tmp_path / f"report-{src.suffix[1:]}.html"
         _ok(["report", str(src), "-o", str(html)])
         assert html.stat().st_size > 1000 and "small_cnn" in html.read_text()
+
+
+def test_compare_ranks_models_with_paired_tests(tmp_path):
+    from neuroalign.bench import ResultsStore, paired_test
+
+    store = tmp_path / "r.sqlite"
+    args = ["compare", "small_cnn", "expansion_ci", "-b", "synthetic.softplus", *SMALL]
+    out = json.loads(_ok([*args, "--store", str(store), "--json"]).stdout)
+    assert set(out["ranking"]) == {"forward", "reverse"}
+    with ResultsStore(store, readonly=True) as st:
+        scores = {s.model: s for s in st.scores("synthetic.softplus")}
+    for direction, ranking in out["ranking"].items():
+        rows = ranking["models"]
+        assert [r["rank"] for r in rows] == [1, 2] and rows[0]["value"] >= rows[1]["value"]
+        assert 0 <= ranking["order_holds"] <= 1
+        t = paired_test(scores[rows[0]["model"]], scores[rows[1]["model"]], direction)
+        assert (t.layer_a, t.layer_b) == (rows[0]["layer"], rows[1]["layer"])
+        assert rows[0]["margin"] == pytest.approx(t.difference)
+        assert rows[0]["p_vs_next"] == pytest.approx(t.p_value)
+        assert rows[1]["margin"] is None  # the last model leads nobody
+    text = " ".join(_ok([*args, "--store", str(store)]).stdout.split())  # unwrapped
+    assert "lead over next" in text and "the whole order holds in" in text
 
 
 def test_default_store_is_under_neuroalign_home(tmp_path):
@@ -98,6 +120,8 @@ def test_iatc_synthetic(tmp_path):
         (["score", "small_cnn", "synthetic.softplus", "--layer", "nolayer", "--no-store"], 2, "unknown layer"),
         (["compare", "small_cnn", "nope", "-b", "synthetic.softplus"], 2, "unknown model"),
         (["compare", "small_cnn", "-b", "nope"], 2, "unknown benchmark"),
+        (["score", "small_cnn", "synthetic.softplus", "--param", "max_model_units=0", "--no-store"], 2, "max_model_units must be a whole number >= 1"),
+        (["leaderboard", "--store", "."], 2, "is a folder"),
         (["iatc", "cowley2023_v4"], 2, "no IATC benchmark"),
         (["iatc", "henaff2021_v1"], 1, "NEUROALIGN_DATA"),
         (["iatc", "henaff2021_v1", "--data-dir", "/nonexistent"], 1, "henaff2021"),

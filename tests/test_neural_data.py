@@ -219,6 +219,8 @@ def test_xarray_round_trip():
     assert NeuralData.from_xarray(da) == d
     with pytest.raises(DataError, match="dims"):
         NeuralData.from_xarray(da.transpose("unit", "stimulus", "repeat"))
+    with pytest.raises(DataError, match="needs an xarray.DataArray, got ndarray"):
+        NeuralData.from_xarray(d.responses)
 
 
 def _stored_responses_offset(path, d) -> int:

@@ -172,6 +172,8 @@ def test_unusable_files_are_data_errors_naming_the_file(tmp_path, content, messa
         assert path.read_bytes() == content
     with pytest.raises(DataError, match="is a folder"):
         ResultsStore(tmp_path)
+    with pytest.raises(DataError, match="is a folder"):
+        ResultsStore(".")  # a path without a file name
 
 
 def test_an_empty_file_becomes_a_store_for_a_writer(tmp_path):

@@ -6,7 +6,8 @@ scikit-learn) → split-half ceilings against the known truth → the Inter-Anim
 forward and reverse comparison with the animals of the first area of real networks (by default
 the pretrained EfficientNet-Lite0, its untrained twin and the untrained expansion model, read at
 one mid-level layer on the population's images) beside reference "models" (the true network
-layer, the true layer plus unrelated units, a held-out animal, random features) → masquerade →
+layer, its noise-free latent readout, the layer plus unrelated units, a held-out animal, the true
+layer sampled like an animal, and constant, row-shuffled, rank-1 and random layers) → masquerade →
 an HTML report. Every step checks what the simulation knows to be true (:attr:`DemoResult.controls`).
 ``neuroalign demo`` prints the result.
 """
@@ -87,9 +88,11 @@ class DemoResult:
     @property
     def masquerade(self) -> pd.DataFrame:
         """One row per model and direction: ``model, layer, direction, model_median_ev,
-        animal_median_ev, masquerade_ratio, percentile, p_value, distinguishable``."""
+        animal_median_ev, masquerade_ratio, percentile, p_value, distinguishable, above_null,
+        effective_dim, masquerades``."""
         cols = ["layer", "direction", "model_median_ev", "animal_median_ev"]
-        cols += ["masquerade_ratio", "percentile", "p_value", "distinguishable"]
+        cols += ["masquerade_ratio", "percentile", "p_value", "distinguishable", "above_null"]
+        cols += ["effective_dim", "masquerades"]
         parts = [c.summary[cols].assign(model=m) for m, c in self.comparisons.items()]
         return pd.concat(parts, ignore_index=True)[["model", *cols]]
 
@@ -142,9 +145,17 @@ def _one_model(cmp: ComparisonResult, name: str, layer: str) -> ComparisonResult
     )
 
 
-def _controls(reliability: pd.DataFrame, iatc: IATCResult) -> pd.DataFrame:
+#: reference models that must masquerade as an animal in both directions
+MASQUERADERS = ("held-out animal", "true layer sampled like an animal")
+#: reference models that must not
+IMPOSTORS = ("constant layer", "row-shuffled true layer", "rank-1 true layer", "random features")
+
+
+def _controls(reliability: pd.DataFrame, iatc: IATCResult, comparisons) -> pd.DataFrame:
     """The ground-truth checks: estimated ceilings match the true ones; the true transform class
-    is as accurate as the best class."""
+    is as accurate as the best class; a held-out animal and the true layer sampled like an animal
+    masquerade, the noise-free true layer forward-predicts at least as well as a held-out animal,
+    and constant, row-shuffled, rank-1 and random layers do not masquerade."""
     err = float((reliability["reliability"] - reliability["true_reliability"]).abs().median())
     near_best = iatc.accuracy.loc[iatc.accuracy["indistinguishable"].astype(bool), "transform"]
     rows = [
@@ -161,6 +172,41 @@ def _controls(reliability: pd.DataFrame, iatc: IATCResult) -> pd.DataFrame:
             "passed": TRUE_CLASS in set(near_best),
         },
     ]
+
+    def verdict(name: str) -> tuple[bool, str]:
+        s = comparisons[name].summary.set_index("direction")
+        seen = "; ".join(
+            f"{d} {s.loc[d, 'model_median_ev']:.1f} vs animals {s.loc[d, 'animal_median_ev']:.1f}"
+            f" (percentile {s.loc[d, 'percentile']:.0f})"
+            for d in ("forward", "reverse")
+        )
+        return bool(s["masquerades"].all()), seen
+
+    for name in (*MASQUERADERS, *IMPOSTORS):
+        if name not in comparisons:
+            continue
+        ok, seen = verdict(name)
+        must = name in MASQUERADERS
+        rows.append(
+            {
+                "control": name,
+                "expected": "masquerades as an animal" if must else "does not masquerade",
+                "observed": seen,
+                "passed": ok == must,
+            }
+        )
+    truth, animal = "true latents (noise-free)", "held-out animal"
+    if {truth, animal} <= set(comparisons):
+        fwd = {n: comparisons[n].summary.set_index("direction").loc["forward", "model_median_ev"]
+               for n in (truth, animal)}  # fmt: skip
+        rows.append(
+            {
+                "control": truth,
+                "expected": "forward EV ≥ the held-out animal's",
+                "observed": f"{fwd[truth]:.1f} vs {fwd[animal]:.1f}",
+                "passed": bool(fwd[truth] >= fwd[animal]),
+            }
+        )
     return pd.DataFrame(rows, columns=["control", "expected", "observed", "passed"])
 
 
@@ -189,15 +235,37 @@ def _activations(names, layers, pop, seed, progress, say) -> tuple[dict, dict]:
     return feats, info
 
 
+def _sampled_like_an_animal(pop: SyntheticPopulation, area: str, rng) -> np.ndarray:
+    """Units read out of the true layer the way an animal's are, but new ones: random mixtures of
+    the area's latent readout, standardised, ``softplus(gain·(z + t))`` with an animal's gains and
+    thresholds, Poisson counts over as many repeats. ``(n_stimuli, n_units, n_repeats)``."""
+    z = pop.truth.latents[area]
+    n_units, n_rep = pop.truth.params["units_per_subject"], pop.truth.params["n_repeats"]
+    pre = z @ rng.normal(size=(z.shape[1], n_units))
+    pre = (pre - pre.mean(0)) / pre.std(0)
+    gain = rng.lognormal(0.0, 0.35, n_units)
+    t = np.maximum(rng.uniform(-0.5, 1.5, n_units), -np.quantile(pre, 0.9, axis=0))
+    rates = np.logaddexp(0.0, gain * (pre + t))
+    return rng.poisson(rates[:, :, None], size=(*rates.shape, n_rep)).astype(np.float64)
+
+
 def _references(pop: SyntheticPopulation, area: str, seed: int) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     feats = pop.features(area)
-    noise = feats.std() * rng.normal(size=(feats.shape[0], 2 * feats.shape[1]))
+    n = feats.shape[0]
+    noise = feats.std() * rng.normal(size=(n, 2 * feats.shape[1]))
+    centred = feats - feats.mean(0)
+    u, s, vt = np.linalg.svd(centred, full_matrices=False)
     return {
         "true layer": feats,
+        "true latents (noise-free)": pop.truth.latents[area],
         "true layer + unrelated units": np.hstack([feats, noise]),
         "held-out animal": pop.extra_subject("M", seed=seed).data.select(area=area).responses,
-        "random features": rng.normal(size=(feats.shape[0], 300)),
+        "true layer sampled like an animal": _sampled_like_an_animal(pop, area, rng),
+        "constant layer": np.ones((n, 50)),
+        "row-shuffled true layer": feats[rng.permutation(n)],
+        "rank-1 true layer": feats.mean(0) + s[0] * np.outer(u[:, 0], vt[0]),
+        "random features": rng.normal(size=(n, 300)),
     }
 
 
@@ -278,7 +346,7 @@ def run(
         comparisons=comparisons,
         scores=scores,
         models=info,
-        controls=_controls(table, iatc),
+        controls=_controls(table, iatc, comparisons),
         report=None,
         timings=timings,
         params={"seed": int(seed), "n_draws": int(n_draws)},
@@ -296,9 +364,12 @@ _ABOUT = (
     "model is mapped onto every animal of the first area, and every animal onto it, with ridge "
     "regression on held-out stimuli. The networks are read at one mid-level layer averaged to "
     "4×4 positions, on the 64×64 crops enlarged to 112×112 pixels (half their native 224 px, to "
-    "keep the demo quick on a CPU); the reference models are the network layer that drives the "
-    "area (layer “-”), the same layer with twice as many unrelated units, a held-out animal and "
-    "random features. Nothing was downloaded.</p>"
+    "keep the demo quick on a CPU). The reference models (layer “-”) are the ground-truth "
+    "controls: the network layer that drives the area (3,600 features: with 240 training stimuli "
+    "ridge recovers its 16-dimensional readout only in part), that readout itself (the true "
+    "latents, noise-free), the layer with twice as many unrelated units, a held-out animal and "
+    "the true layer sampled like an animal (both must masquerade), and a constant, a row-shuffled, "
+    "a rank-1 and a random layer (none may). Nothing was downloaded.</p>"
 )
 
 

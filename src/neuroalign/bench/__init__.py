@@ -29,7 +29,13 @@ from neuroalign.bench.store import (
     is_store_file,
     store_paths,
 )
-from neuroalign.bench.uncertainty import PairedTest, paired_test, rank_stability
+from neuroalign.bench.uncertainty import (
+    PairedTest,
+    best_layer,
+    headline,
+    paired_test,
+    rank_stability,
+)
 
 __all__ = [
     "BENCHMARKS",
@@ -43,9 +49,11 @@ __all__ = [
     "SweepReport",
     "Task",
     "all_benchmarks",
+    "best_layer",
     "default_store_path",
     "from_data",
     "get",
+    "headline",
     "is_store_file",
     "model_identity",
     "names",

@@ -21,6 +21,19 @@ __all__ = ["Benchmark"]
 
 #: parameters every benchmark shares (a benchmark's ``defaults`` may override them)
 COMMON_DEFAULTS = {"n_null": 20, "n_boot": 200}
+#: whole-number parameters → their smallest value (``max_model_units`` may also be None: all)
+_COUNTS = {"n_null": 0, "n_boot": 0, "n_folds": 2, "n_draws": 1, "max_model_units": 1}
+
+
+def _check_count(name: str, value: Any) -> None:
+    if name == "max_model_units" and value is None:
+        return
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    if not (whole and value >= _COUNTS[name]):
+        raise ConfigError(
+            f"{name} must be a whole number >= {_COUNTS[name]}, got {value!r} "
+            f"(e.g. --param {name}={max(_COUNTS[name], 1) * 5})."
+        )
 
 
 @dataclass(frozen=True)
@@ -50,7 +63,9 @@ class Benchmark:
     needs_model: ClassVar[bool] = True
 
     def params(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-        """The defaults updated with ``overrides``; :class:`ConfigError` for unknown names."""
+        """The defaults updated with ``overrides``; :class:`ConfigError` for unknown names and
+        for counts (``n_folds``, ``n_draws``, ``n_null``, ``n_boot``, ``max_model_units``) that
+        are not whole numbers at least their smallest value."""
         defaults = {**COMMON_DEFAULTS, **self.defaults}
         overrides = dict(overrides or {})
         unknown = sorted(set(overrides) - set(defaults))
@@ -60,6 +75,8 @@ class Benchmark:
                 f"{sorted(defaults)}."
             )
         merged = {**defaults, **overrides}
+        for name in set(overrides) & set(_COUNTS):
+            _check_count(name, merged[name])
         return {k: list(v) if isinstance(v, tuple) else v for k, v in sorted(merged.items())}
 
     def to_dict(self) -> dict[str, Any]:

@@ -244,13 +244,17 @@ def score_key(
 
 
 # ------------------------------------------------------------------------------------ features
-def _features(model, stimuli, layers, *, pool, model_seed, cache, progress):
-    """Layer → float64 ``(n_stimuli, n_features)`` in ``stimuli`` order, and model provenance."""
+def _features(model, inputs, layers, *, pool, model_seed, cache, progress):
+    """Layer → float64 ``(n_stimuli, n_features)`` in the benchmark's stimulus order (its images',
+    else its recording's), and model provenance."""
     from neuroalign.models import zoo
     from neuroalign.models.activations import Activations
 
+    stimuli = inputs["stimuli"]
+    recording = inputs.get("recording", inputs.get("population"))
+    ids = stimuli.ids if stimuli is not None else recording.stimulus_ids
     if isinstance(model, Activations):
-        acts = model.select(stimuli.ids)
+        acts = model.select(ids)
         missing = [layer for layer in layers if layer not in acts.layers]
         if missing:
             raise ConfigError(f"no layer(s) {missing} in the features; layers: {acts.layers}.")
@@ -261,14 +265,19 @@ def _features(model, stimuli, layers, *, pool, model_seed, cache, progress):
             if layer not in model:
                 raise ConfigError(f"no layer {layer!r} in the features; layers: {list(model)}.")
             a = np.asarray(model[layer], dtype=np.float64)
-            if a.ndim != 2 or a.shape[0] != len(stimuli):
+            if a.ndim != 2 or a.shape[0] != len(ids):
                 raise DataError(
                     f"features of layer {layer!r} have shape {a.shape}; this benchmark needs "
-                    f"({len(stimuli)}, n_features) rows in its stimulus order (or pass "
+                    f"({len(ids)}, n_features) rows in its stimulus order (or pass "
                     "Activations with stimulus ids)."
                 )
             out[layer] = a
         return out, {"model_name": "features", "features_sha256": _array_digest(out)}
+    if stimuli is None:
+        raise ConfigError(
+            "this benchmark has no images to show a model; give the model's features instead "
+            "(Activations with stimulus ids, or a mapping layer → (n_stimuli, n_features) array)."
+        )
     if isinstance(model, str):
         model = zoo.load(model, seed=model_seed)
     from neuroalign.models.extract import extract
@@ -336,7 +345,7 @@ def score(
     feats, model_prov = None, {}
     if bm.needs_model:
         source = model if features is None else features
-        feats, model_prov = _features(source, inputs["stimuli"], lay, pool=merged.get("pool", 4), model_seed=model_seed, cache=cache, progress=progress)  # fmt: skip
+        feats, model_prov = _features(source, inputs, lay, pool=merged.get("pool", 4), model_seed=model_seed, cache=cache, progress=progress)  # fmt: skip
     rows, units, attachments = bm.run(feats, inputs, merged, seed, progress)
     extras = attachments.pop("_extras", {})
     summary = pd.DataFrame(rows).reindex(columns=SUMMARY_COLUMNS)

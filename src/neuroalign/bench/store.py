@@ -114,12 +114,12 @@ class ResultsStore:
         if not timeout >= 0:
             raise ConfigError(f"timeout must be a number of seconds >= 0, got {timeout!r}.")
         self.path = Path(path).expanduser()
+        if self.path.is_dir() or not self.path.name:
+            raise DataError(f"{path} is a folder, not a results store; give a .sqlite file.")
         self.readonly = readonly
         self.timeout = float(timeout)
         self.spool_dir = self.path.with_name(self.path.name + ".spool")
         self._conn: sqlite3.Connection | None = None
-        if self.path.is_dir():
-            raise DataError(f"{self.path} is a folder, not a results store; give a .sqlite file.")
         if not self.path.exists() and (readonly or not create):
             raise DataError(
                 f"no results store at {self.path}; score something first "

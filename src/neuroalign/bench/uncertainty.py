@@ -3,21 +3,23 @@
 Scores of one benchmark made with one seed share their bootstrap resamples (subjects or units,
 then stimuli; :mod:`neuroalign.bench.rows`), so their replicates pair: the difference of two
 models' headlines is computed replicate by replicate. :func:`paired_test` gives its interval and a
-two-sided bootstrap p-value; :func:`rank_stability` ranks models by their best layer and counts,
-over the replicates, how often each model keeps its rank and how often the whole order holds.
+two-sided bootstrap p-value; :func:`rank_stability` ranks models by their best layer, counts over
+the replicates how often each model keeps its rank and how often the whole order holds, and tests
+each model against the next one down.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
 
 from neuroalign._core.errors import ConfigError
 
-__all__ = ["PairedTest", "headline", "paired_test", "rank_stability"]
+__all__ = ["PairedTest", "best_layer", "headline", "paired_test", "rank_stability"]
 
 
 def headline(score, direction: str, layer: str | None = None) -> float:
@@ -26,13 +28,22 @@ def headline(score, direction: str, layer: str | None = None) -> float:
     return v if np.isfinite(v) else score.value(direction, layer, "raw")
 
 
+def best_layer(score, direction: str) -> str | None:
+    """The layer with the highest finite headline in ``direction`` (None when there is none)."""
+    layers = [lay for lay in score.layers if np.isfinite(headline(score, direction, lay))]
+    return max(layers, key=lambda lay: headline(score, direction, lay)) if layers else None
+
+
 @dataclass(frozen=True)
 class PairedTest:
-    """``difference = A − B`` of the headlines, its 95 % bootstrap interval, the two-sided
-    p-value ``2·min(P(Δ ≤ 0), P(Δ ≥ 0))`` (with one added to each count) and ``n_boot``."""
+    """``difference = A − B`` of the headlines (at ``layer_a`` and ``layer_b``), its 95 %
+    bootstrap interval, the two-sided p-value ``2·min(P(Δ ≤ 0), P(Δ ≥ 0))`` (with one added to
+    each count) and ``n_boot``."""
 
     model_a: str
     model_b: str
+    layer_a: str
+    layer_b: str
     benchmark: str
     direction: str
     difference: float
@@ -61,9 +72,13 @@ def _paired(a, b) -> None:
 
 
 def paired_test(a, b, direction: str, layer_a: str | None = None, layer_b: str | None = None) -> PairedTest:  # fmt: skip
-    """Paired bootstrap comparison of two :class:`~neuroalign.bench.Score` objects (one layer
-    each: ``layer_a`` / ``layer_b`` when a score has several)."""
+    """Paired bootstrap comparison of two :class:`~neuroalign.bench.Score` objects, one layer
+    each: ``layer_a`` / ``layer_b``, by default each score's :func:`best_layer`."""
     _paired(a, b)
+    layer_a = best_layer(a, direction) if layer_a is None else layer_a
+    layer_b = best_layer(b, direction) if layer_b is None else layer_b
+    if layer_a is None or layer_b is None:
+        raise ConfigError(f"both scores need a finite {direction!r} score to be compared.")
     ra, rb = a.bootstrap(direction, layer_a), b.bootstrap(direction, layer_b)
     if ra.size == 0 or ra.size != rb.size:
         raise ConfigError("both scores need bootstrap replicates (n_boot > 0) to be compared.")
@@ -73,7 +88,8 @@ def paired_test(a, b, direction: str, layer_a: str | None = None, layer_b: str |
     p = min(1.0, 2 * min((1 + np.sum(d <= 0)) / (1 + d.size), (1 + np.sum(d >= 0)) / (1 + d.size)))
     lo, hi = np.percentile(d, [2.5, 97.5]) if d.size else (np.nan, np.nan)
     return PairedTest(
-        model_a=a.model, model_b=b.model, benchmark=a.benchmark, direction=direction,
+        model_a=a.model, model_b=b.model, layer_a=layer_a, layer_b=layer_b,
+        benchmark=a.benchmark, direction=direction,
         difference=headline(a, direction, layer_a) - headline(b, direction, layer_b),
         ci_low=float(lo), ci_high=float(hi), p_value=float(p), n_boot=int(d.size),
     )  # fmt: skip
@@ -84,28 +100,39 @@ def rank_stability(scores: Sequence, direction: str) -> pd.DataFrame:
 
     Returns one row per model, best first: ``model``, ``layer``, ``value``, ``rank`` (1 = best),
     ``rank_holds`` (share of replicates in which it keeps that rank; layers fixed at the point
-    estimate's best) and, in ``attrs["order_holds"]``, the share in which the whole order holds.
+    estimate's best), and against the next model down (NaN on the last row) its ``margin``, the
+    margin's 95 % interval ``margin_ci_low`` / ``margin_ci_high`` and ``p_vs_next``
+    (:func:`paired_test`). ``attrs["order_holds"]``: the share of replicates in which the whole
+    order holds.
     """
     scores = list(scores)
     if len(scores) < 2:
         raise ConfigError("rank_stability needs at least two scores.")
     for s in scores[1:]:
         _paired(scores[0], s)
-    rows, reps = [], []
-    for s in scores:
-        layers = [lay for lay in s.layers if np.isfinite(headline(s, direction, lay))]
-        if not layers:
-            continue
-        best = max(layers, key=lambda lay: headline(s, direction, lay))
-        rows.append({"model": s.model, "layer": best, "value": headline(s, direction, best)})
-        reps.append(s.bootstrap(direction, best))
-    table = pd.DataFrame(rows)
-    order = np.argsort(-table["value"].to_numpy(), kind="stable")
-    table = table.iloc[order].reset_index(drop=True)
-    R = np.array([reps[i] for i in order])  # (n_models, n_boot), best first
+    ranked = [(s, lay) for s in scores if (lay := best_layer(s, direction)) is not None]
+    if len(ranked) < 2:
+        raise ConfigError(f"fewer than two of the scores have a finite {direction!r} score.")
+    ranked.sort(key=lambda p: -headline(p[0], direction, p[1]))  # stable: ties keep their order
+    table = pd.DataFrame(
+        {
+            "model": [s.model for s, _ in ranked],
+            "layer": [lay for _, lay in ranked],
+            "value": [headline(s, direction, lay) for s, lay in ranked],
+        }
+    )
+    R = np.array([s.bootstrap(direction, lay) for s, lay in ranked])  # (n_models, n_boot)
     ok = np.isfinite(R).all(axis=0)
     ranks = np.argsort(np.argsort(-R[:, ok], axis=0, kind="stable"), axis=0, kind="stable")
+    kept = ranks == np.arange(len(table))[:, None]
     table["rank"] = np.arange(1, len(table) + 1)
-    table["rank_holds"] = (ranks == np.arange(len(table))[:, None]).mean(axis=1) if ok.any() else np.nan  # fmt: skip
-    table.attrs["order_holds"] = float((ranks == np.arange(len(table))[:, None]).all(axis=0).mean()) if ok.any() else np.nan  # fmt: skip
+    table["rank_holds"] = kept.mean(axis=1) if ok.any() else np.nan
+    nexts = [(np.nan,) * 4] * len(table)
+    if ok.any():  # without replicates there is no interval to give
+        tests = [paired_test(a, b, direction, la, lb) for (a, la), (b, lb) in pairwise(ranked)]
+        nexts[:-1] = [(t.difference, t.ci_low, t.ci_high, t.p_value) for t in tests]
+    nexts = np.array(nexts, dtype=float).reshape(len(table), 4)
+    for j, col in enumerate(("margin", "margin_ci_low", "margin_ci_high", "p_vs_next")):
+        table[col] = nexts[:, j]
+    table.attrs["order_holds"] = float(kept.all(axis=0).mean()) if ok.any() else np.nan
     return table

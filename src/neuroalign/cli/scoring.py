@@ -208,7 +208,12 @@ def compare_cmd(
     recompute: Recompute = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Score several models on one benchmark and put them side by side (best layer each)."""
+    """Score several models on one benchmark and put them side by side (best layer each).
+
+    With two or more models, a ranking per direction: how often each model keeps its rank over
+    the bootstrap replicates, and a paired bootstrap test of each model against the next one down
+    (the scores share their resamples, so the margin's interval is the paired one).
+    """
     import pandas as pd
 
     from neuroalign.models import zoo
@@ -236,8 +241,17 @@ def compare_cmd(
                 progress=False,
             )
             scores.append((s, cached))
+    rankings = _rankings([s for s, _ in scores])
     if as_json:
-        print_json([score_json(s, c) for s, c in scores])
+        print_json(
+            {
+                "scores": [score_json(s, c) for s, c in scores],
+                "ranking": {
+                    d: {"order_holds": t.attrs["order_holds"], "models": records(t)}
+                    for d, t in rankings.items()
+                },
+            }
+        )
         return
     best = best_layers(pd.concat([s.frame() for s, _ in scores], ignore_index=True))
     cols = ["model", "direction", "layer", "raw", "ceiling", "normalised", "error"]
@@ -248,6 +262,41 @@ def compare_cmd(
             f"{benchmark}: each model at its best layer per direction (chosen on these data)",
         )
     )
+    for direction, table in rankings.items():
+        holds = table.attrs["order_holds"]
+        out.print(
+            frame_table(
+                _ranking_display(table),
+                f"{direction}: ranking; rank holds = share of bootstrap replicates keeping the "
+                f"rank; lead = margin over the next model, its paired 95 % interval and p"
+                + ("" if holds != holds else f"; the whole order holds in {100 * holds:.0f} %"),
+            )
+        )
+
+
+def _ranking_display(table):
+    """A :func:`~neuroalign.bench.rank_stability` table for a terminal, the lead in one column."""
+    lead = [
+        "—" if m != m else f"{m:.2f} [{lo:.2f}, {hi:.2f}] p={p:.3g}" if p == p else f"{m:.2f}"
+        for m, lo, hi, p in table[
+            ["margin", "margin_ci_low", "margin_ci_high", "p_vs_next"]
+        ].to_numpy()  # fmt: skip
+    ]
+    holds = ["—" if h != h else f"{100 * h:.0f} %" for h in table["rank_holds"]]
+    shown = table[["rank", "model", "layer", "value"]].assign(**{"rank holds": holds})
+    return shown.assign(**{"lead over next": lead})
+
+
+def _rankings(scores) -> dict:
+    """Direction → :func:`~neuroalign.bench.rank_stability` table of two or more scores."""
+    from neuroalign.bench import best_layer, rank_stability
+
+    directions = dict.fromkeys(d for s in scores for d in s.summary["direction"].dropna())
+    return {
+        d: rank_stability(scores, d)
+        for d in directions
+        if sum(best_layer(s, d) is not None for s in scores) >= 2
+    }
 
 
 __all__ = ["app", "score_json", "score_or_load", "where_stored"]

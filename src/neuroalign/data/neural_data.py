@@ -481,6 +481,11 @@ class NeuralData:
 
         Coordinates along ``unit`` become unit-table columns; ``subject`` and ``area`` are required.
         """
+        if not hasattr(da, "dims") or not hasattr(da, "coords"):
+            raise DataError(
+                f"from_xarray needs an xarray.DataArray, got {type(da).__name__}; for a numpy "
+                "array use NeuralData(responses, stimulus_ids, units)."
+            )
         dims = tuple(da.dims)
         if dims[:2] != ("stimulus", "unit") or len(dims) not in (2, 3):
             raise DataError(

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from neuroalign._core.errors import ConfigError, DataError
+from neuroalign.data.files import merge_rows
 from neuroalign.data.neural_data import NeuralData
 from neuroalign.data.stimuli import StimulusSet, zip_content_ids
 from neuroalign.datasets.base import Dataset, DatasetInfo
@@ -131,7 +132,7 @@ def _session(root: Path, session: str, per_repeat: bool, digests: dict[str, str]
     if dups:
         if responses.shape[2] != 1:
             raise DataError(f"{zip_name} repeats images in a per-repeat session; cannot merge.")
-        responses = np.stack([responses[g].mean(axis=0) for g in groups.values()])
+        responses = merge_rows(responses[:, :, 0], ids, pool=False)[1][:, :, None]
     unique = [g[0] for g in groups.values()]
     tmp_ids = [c if groups[c][0] == i else f"{c}#{i}" for i, c in enumerate(ids)]
     stimuli = StimulusSet.from_zip(

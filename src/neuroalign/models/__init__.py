@@ -5,7 +5,13 @@ built or activations are extracted.
 """
 
 from neuroalign.models.activations import Activations
-from neuroalign.models.adapters import from_timm, from_torchvision, wrap
+from neuroalign.models.adapters import (
+    from_timm,
+    from_torchvision,
+    load_weights,
+    read_state_dict,
+    wrap,
+)
 from neuroalign.models.cache import ActivationCache, default_cache_dir
 from neuroalign.models.commitment import Commitment, LayerCommitment, commit_layers
 from neuroalign.models.extract import extract, layer_names
@@ -30,7 +36,9 @@ __all__ = [
     "info",
     "layer_names",
     "load",
+    "load_weights",
     "names",
+    "read_state_dict",
     "register",
     "wrap",
 ]

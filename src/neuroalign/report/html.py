@@ -171,11 +171,18 @@ _SUMMARY_COLUMNS = [
     ("area", "area"),
     ("direction", "direction"),
     ("model_median_ev", "model median EV (%)"),
+    ("model_ci_low", "95% CI low"),
+    ("model_ci_high", "95% CI high"),
+    ("null_ev", "null EV (%)"),
     ("animal_median_ev", "animal median EV (%)"),
     ("masquerade_ratio", "masquerade ratio"),
     ("percentile", "percentile among animals"),
     ("p_value", "p (Mann–Whitney)"),
     ("distinguishable", "distinguishable"),
+    ("above_null", "above null"),
+    ("effective_dim", "effective dim."),
+    ("animal_effective_dim", "smallest animal's dim."),
+    ("masquerades", "masquerades"),
 ]
 
 
@@ -195,7 +202,10 @@ def _comparison_sections(comparisons: Mapping[str, ComparisonResult]) -> list[Se
             "A model masquerades as a typical animal when its forward and reverse scores fall inside "
             "the animal→animal distribution: masquerade ratio = model median / animal median; "
             "percentile = share of animal pairs at or below the model; p: two-sided Mann–Whitney U "
-            "test of the model's per-subject scores against the animal pairs."
+            "test of the model's per-subject scores against the animal pairs; null: the median "
+            "EV of row-shuffled features; masquerades: indistinguishable from the animals and "
+            "above the null in both directions, with an effective dimensionality at least half "
+            "the smallest animal's."
         )
         fr.tables.append(
             table_from_frame(
