@@ -97,3 +97,12 @@ def test_scores_that_do_not_pair_are_refused(scored):
         paired_test(scored["truth"], other, "forward")
     with pytest.raises(ConfigError, match="at least two"):
         rank_stability([scored["truth"]], "forward")
+
+
+def test_repr_flags_rows_not_above_their_null(scored):
+    flagged = 0
+    for s in scored.values():
+        below = int((~s.summary["above_null"].astype(bool)).sum())
+        assert repr(s).count("✗") == below + (below > 0)
+        flagged += below
+    assert flagged  # random features sit at their null somewhere

@@ -133,10 +133,15 @@ class Score(JsonResult):
         return out
 
     def __repr__(self) -> str:
-        cells = ", ".join(
-            f"{r.layer}/{r.direction}={r.normalised:.3g}" for r in self.summary.itertuples()
-        )
-        return f"Score({self.model!r} on {self.benchmark} v{self.benchmark_version}: {cells})"
+        """Each row's headline (normalised; raw without a ceiling), ✗ when not above its null."""
+        cells = []
+        for r in self.summary.itertuples():
+            v = r.normalised if np.isfinite(r.normalised) else r.raw
+            flag = "✗" if r.above_null is False or r.above_null == 0 else ""
+            cells.append(f"{r.layer}/{r.direction}={v:.3g}{flag}")
+        note = "; ✗ not above its null" if any(c.endswith("✗") for c in cells) else ""
+        head = f"Score({self.model!r} on {self.benchmark} v{self.benchmark_version}"
+        return f"{head}: {', '.join(cells)}{note})"
 
 
 # ------------------------------------------------------------------------------ identity & keys
