@@ -13,6 +13,7 @@ table). Their ``r`` and first-draw ``ρ_pred`` are compared with ours ("max Δ")
 
     python benchmarks/predictivity.py --quick           # small sizes, ~1 minute
     python benchmarks/predictivity.py                   # the full run (several minutes)
+    python benchmarks/predictivity.py --units 100352 --null 5 --boot 200   # + the null's cost
 """
 
 from __future__ import annotations
@@ -55,10 +56,10 @@ def _timed(fn):
     return out, dt, peak
 
 
-def _ours(feats, neural, transform, n_draws, dtype="float64", backend=None):
+def _ours(feats, neural, transform, n_draws, dtype="float64", backend=None, **extra):
     from neuroalign.metrics.predictivity import forward_ev, reverse_ev
 
-    kw = dict(n_folds=10, n_draws=n_draws, seed=0, dtype=dtype, backend=backend)
+    kw = dict(n_folds=10, n_draws=n_draws, seed=0, dtype=dtype, backend=backend, **extra)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         (f, tf, pf) = _timed(lambda: forward_ev(feats, neural, transform, **kw))
@@ -160,6 +161,21 @@ def worker(case: dict) -> dict:
                 note=f"max|EV f32 - f64| = {d32:.4f} pts" + (f" {f32[5]}" if f32[5] else ""),
             )
         )
+        if case.get("null") or case.get("boot"):
+            nb = {"n_null": case.get("null", 0), "n_boot": case.get("boot", 0)}
+            u = _ours(feats, neural, transform, D, **nb)
+            same = max(np.nanmax(np.abs(u[0].ev - f.ev)), np.nanmax(np.abs(u[1].ev - r.ev)))
+            nulls = [np.nanmedian(x.null_ev) for x in u[:2]] if nb["n_null"] else [np.nan] * 2
+            rows.append(
+                dict(
+                    method=f"  + null {nb['n_null']}, bootstrap {nb['n_boot']}",
+                    tf=u[2],
+                    tr=u[3],
+                    mem=u[4] / fbytes,
+                    note=f"median null EV fwd {nulls[0]:.2f} rev {nulls[1]:.2f}; "
+                    f"max|EV - above| = {same:.1e}",
+                )
+            )
         if case.get("torch"):
             t = _ours(feats, neural, transform, D, backend="torch")
             dt = max(np.nanmax(np.abs(t[0].ev - f.ev)), np.nanmax(np.abs(t[1].ev - r.ev)))
@@ -225,6 +241,8 @@ def main():
     ap.add_argument("--alphas", choices=["fixed", "grid", "both"], default="both")
     ap.add_argument("--peers", nargs="*", default=["sklearn", "himalaya-numpy", "himalaya-torch"])
     ap.add_argument("--no-torch", action="store_true", help="skip our torch backend")
+    ap.add_argument("--null", type=int, default=0, help="also time ours with N null permutations")
+    ap.add_argument("--boot", type=int, default=0, help="... and N bootstrap resamples")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
@@ -243,7 +261,8 @@ def main():
             label = "alpha=0.1" if setting == "fixed" else "10-alpha grid, per-target (ours: GCV)"
             print(f"== {u} units, {label}")
             ref = f"/tmp/neuroalign_bench_{u}_{setting}.npz"
-            base = dict(units=u, alphas=setting, draws=draws, ref=ref, torch=not args.no_torch)
+            base = dict(units=u, alphas=setting, draws=draws, ref=ref, torch=not args.no_torch,
+                        null=args.null, boot=args.boot)  # fmt: skip
             rows = _run_case(dict(base, method="ours"))
             for peer in args.peers:
                 rows += _run_case(dict(base, method=peer))

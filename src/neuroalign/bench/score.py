@@ -29,6 +29,7 @@ from neuroalign.bench.benchmarks import get
 from neuroalign.bench.kinds.iatc import NO_LAYER
 from neuroalign.bench.kinds.population import population_rows
 from neuroalign.bench.rows import FRAME_COLUMNS, SUMMARY_COLUMNS
+from neuroalign.solvers.compute import default_compute
 
 __all__ = [
     "FRAME_COLUMNS",
@@ -255,9 +256,11 @@ def _features(model, inputs, layers, *, pool, model_seed, cache, progress):
     from neuroalign.models import zoo
     from neuroalign.models.activations import Activations
 
-    stimuli = inputs["stimuli"]
-    recording = inputs.get("recording", inputs.get("population"))
-    ids = stimuli.ids if stimuli is not None else recording.stimulus_ids
+    stimuli = inputs.get("stimuli")
+    if stimuli is None:
+        ids = inputs.get("recording", inputs.get("population")).stimulus_ids
+    else:  # a StimulusSet, or the stimulus ids themselves
+        ids = getattr(stimuli, "ids", stimuli)
     if isinstance(model, Activations):
         acts = model.select(ids)
         missing = [layer for layer in layers if layer not in acts.layers]
@@ -287,7 +290,9 @@ def _features(model, inputs, layers, *, pool, model_seed, cache, progress):
         model = zoo.load(model, seed=model_seed)
     from neuroalign.models.extract import extract
 
-    acts = extract(model, stimuli, layers, pool=pool, cache=cache, progress=progress)
+    compute = default_compute()
+    device = str(compute.xp.device) if compute is not None and compute.on_device else None
+    acts = extract(model, stimuli, layers, pool=pool, cache=cache, progress=progress, device=device)
     return {k: np.asarray(acts[k], np.float64) for k in layers}, dict(acts.provenance)
 
 

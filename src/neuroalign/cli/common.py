@@ -76,6 +76,30 @@ NFolds = Annotated[
     int | None,
     typer.Option("--n-folds", min=2, help="Cross-validation folds (default: the benchmark's)."),
 ]
+
+
+def _use_device(value: str | None) -> str | None:
+    """``--device``: the default compute of this command and of the workers it starts."""
+    if value is None:
+        return None
+    from neuroalign.solvers.compute import ENV, as_compute
+
+    compute = as_compute({"gpu": "cuda"}.get(value, value))
+    compute.xp  # noqa: B018 - a missing GPU is a usage error now, not after the data are loaded
+    os.environ[ENV] = compute.backend
+    return value
+
+
+Device = Annotated[
+    str | None,
+    typer.Option(
+        "--device",
+        callback=_use_device,
+        help="Where the mappings run (and models are read out): cpu, cuda or cuda:N "
+        "(default: $NEUROALIGN_COMPUTE, else numpy on the CPU). Results are the same to 1e-8.",
+        show_default=False,
+    ),
+]
 JsonOut = Annotated[
     Path | None,
     typer.Option("--out", "-o", help="Also write the full result JSON here.", show_default=False),

@@ -10,6 +10,7 @@ import typer
 from neuroalign._core.errors import ConfigError
 from neuroalign.cli.common import (
     DataDir,
+    Device,
     JsonFlag,
     JsonOut,
     NDraws,
@@ -96,6 +97,7 @@ def iatc_cmd(
     dataset: Annotated[str, typer.Argument(help="henaff2021_v1 or synthetic.")],
     data_dir: DataDir = None,
     seed: Seed = 0,
+    device: Device = None,
     candidates: Annotated[
         str | None,
         typer.Option(help="Comma-separated transform classes (default: the benchmark's)."),

@@ -14,6 +14,7 @@ from neuroalign._core.errors import ConfigError
 from neuroalign.cli import own
 from neuroalign.cli.common import (
     DataDir,
+    Device,
     JsonFlag,
     JsonOut,
     Layers,
@@ -121,6 +122,7 @@ def score_cmd(
     layer: Layers = None,
     data_dir: DataDir = None,
     seed: Seed = 0,
+    device: Device = None,
     n_draws: NDraws = None,
     n_folds: NFolds = None,
     param: Params = None,
@@ -200,6 +202,7 @@ def compare_cmd(
     layer: Layers = None,
     data_dir: DataDir = None,
     seed: Seed = 0,
+    device: Device = None,
     n_draws: NDraws = None,
     n_folds: NFolds = None,
     param: Params = None,

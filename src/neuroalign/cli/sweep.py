@@ -9,6 +9,7 @@ import typer
 from neuroalign._core.errors import ConfigError
 from neuroalign.cli.common import (
     DataDir,
+    Device,
     JsonFlag,
     NDraws,
     NFolds,
@@ -60,6 +61,7 @@ def sweep_cmd(
     n_folds: NFolds = None,
     param: Params = None,
     store: Store = None,
+    device: Device = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Score every model × layer × benchmark × seed into the results store; resumable.

@@ -462,8 +462,8 @@ class NeuralData:
         """``xarray.DataArray`` with dims ``(stimulus, unit, repeat)``; unit columns as unit coords."""
         import xarray as xr
 
-        coords = {"stimulus": self.stimulus_ids.astype(str), "repeat": np.arange(self.n_repeats)}
-        coords["unit"] = self.units["unit_id"].to_numpy()
+        coords = {"stimulus": self.stimulus_ids.astype(str), "unit": self.units["unit_id"].to_numpy(),
+                  "repeat": np.arange(self.n_repeats)}  # fmt: skip
         for col in self.units.columns:
             if col != "unit_id":
                 coords[col] = ("unit", self.units[col].to_numpy())
@@ -477,15 +477,10 @@ class NeuralData:
 
     @classmethod
     def from_xarray(cls, da) -> NeuralData:
-        """Build from a DataArray with dims ``(stimulus, unit[, repeat])`` and unit coords.
-
-        Coordinates along ``unit`` become unit-table columns; ``subject`` and ``area`` are required.
-        """
-        if not hasattr(da, "dims") or not hasattr(da, "coords"):
-            raise DataError(
-                f"from_xarray needs an xarray.DataArray, got {type(da).__name__}; for a numpy "
-                "array use NeuralData(responses, stimulus_ids, units)."
-            )
+        """Build from a DataArray with dims ``(stimulus, unit[, repeat])``; coordinates along
+        ``unit`` become unit-table columns (``subject`` and ``area`` are required)."""
+        if not hasattr(da, "coords"):
+            raise DataError(f"from_xarray needs an xarray.DataArray, got {type(da).__name__}.")
         dims = tuple(da.dims)
         if dims[:2] != ("stimulus", "unit") or len(dims) not in (2, 3):
             raise DataError(

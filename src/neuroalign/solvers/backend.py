@@ -123,6 +123,11 @@ class TorchBackend:
             ) from exc
         self.torch = torch
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        if self.device.type == "cuda" and not torch.cuda.is_available():
+            raise ConfigError(
+                f"backend 'torch:{device}' needs a CUDA GPU, and this machine's torch "
+                f"{torch.__version__} sees none; use 'numpy' or 'torch:cpu' (CLI: --device cpu)."
+            )
 
     def _tdtype(self, dtype):
         return self.torch.float32 if np.dtype(dtype) == np.float32 else self.torch.float64

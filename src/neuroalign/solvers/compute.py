@@ -8,6 +8,10 @@ Metrics without a transform (RDMs, CKA) take one directly.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +19,11 @@ import numpy as np
 from neuroalign._core.errors import ConfigError
 from neuroalign.solvers.backend import get_backend
 
-__all__ = ["Compute", "as_compute"]
+__all__ = ["Compute", "as_compute", "default_compute", "using_compute"]
+
+#: environment variable naming the default compute of this process and the processes it starts
+ENV = "NEUROALIGN_COMPUTE"
+_DEFAULT: ContextVar[Compute | None] = ContextVar("neuroalign_compute", default=None)
 
 _BACKENDS = ("numpy", "torch", "torch:cpu", "torch:cuda")
 _DTYPES = ("float64", "float32")
@@ -94,3 +102,27 @@ def as_compute(spec=None) -> Compute:
     raise ConfigError(
         f"compute must be a Compute, a backend name or a dict, got {type(spec).__name__}."
     )
+
+
+def default_compute() -> Compute | None:
+    """The compute a transform resolved by name runs with when it was given none: the innermost
+    :func:`using_compute` block's, else ``$NEUROALIGN_COMPUTE`` (a backend name, e.g.
+    ``torch:cuda``; inherited by sweep workers started on this machine), else None (numpy)."""
+    current = _DEFAULT.get()
+    if current is not None:
+        return current
+    env = os.environ.get(ENV, "").strip()
+    return as_compute(env) if env else None
+
+
+@contextmanager
+def using_compute(spec) -> Iterator[Compute]:
+    """Within the block, every transform resolved from a name or class (``"ridge"``, the
+    benchmarks', ``compare``'s and ``estimate_iatc``'s) that takes a ``compute`` and was given
+    none runs with ``spec`` (a :class:`Compute`, a backend name or a dict). The CLI's
+    ``--device`` is this block; transforms given with their own compute keep it."""
+    token = _DEFAULT.set(as_compute(spec))
+    try:
+        yield _DEFAULT.get()
+    finally:
+        _DEFAULT.reset(token)

@@ -97,17 +97,20 @@ def resolve(spec=None) -> Transform:
     (``"ridge"`` means ``Ridge()`` everywhere), a Transform class (its defaults), an instance (a
     clone: the caller's object is never changed or fitted), anything with a ``transform()`` method
     that returns one (an :class:`~neuroalign.analysis.iatc.IATCResult`: its strictest selected
-    class with the parameters it was estimated with), or None (``"ridge"``)."""
+    class with the parameters it was estimated with), or None (``"ridge"``). A transform that
+    takes a ``compute`` and was given none gets the
+    :func:`~neuroalign.solvers.compute.default_compute` (``using_compute``, the CLI's
+    ``--device``, ``$NEUROALIGN_COMPUTE``)."""
     from sklearn.base import clone
 
     if spec is None:
         spec = "ridge"
     if isinstance(spec, Transform):
-        return clone(spec)
+        return _with_default_compute(clone(spec))
     if isinstance(spec, type) and issubclass(spec, Transform):
-        return spec()
+        return _with_default_compute(spec())
     if isinstance(spec, str):
-        return get(spec)()
+        return _with_default_compute(get(spec)())
     make = getattr(spec, "transform", None)
     if callable(make):
         return resolve(make())
@@ -115,6 +118,19 @@ def resolve(spec=None) -> Transform:
         f"a transform is a class name ({', '.join(TRANSFORMS.names())}), a Transform class or "
         f"instance, or an IATCResult; got {type(spec).__name__}."
     )
+
+
+def _with_default_compute(t: Transform) -> Transform:
+    """``t`` (a fresh estimator) with :func:`~neuroalign.solvers.compute.default_compute` set when
+    it takes a ``compute`` and was given neither one nor a ``backend``."""
+    from neuroalign.solvers.compute import default_compute
+
+    compute = default_compute()
+    params = t.get_params(deep=False)
+    if compute is not None and "compute" in params and params["compute"] is None:
+        if params.get("backend") is None:
+            t.set_params(compute=compute)
+    return t
 
 
 def _declared(classes: Iterable[str | type[Transform]] | None) -> dict[str, tuple[str, ...]]:
