@@ -9,7 +9,8 @@ allocated during the computation (tracemalloc: numpy and torch-CPU buffers), as 
 feature matrix. Peers do the same regression work with the same folds and halves: scikit-learn
 ``Ridge`` / ``RidgeCV`` and himalaya ``Ridge`` / ``RidgeCV`` fitted per fold and per half on ONE
 draw, timed, and scaled to all draws (time = t_mean_fit + n_draws · t_one_draw; stated in the
-table). Their ``r`` and first-draw ``ρ_pred`` are compared with ours ("max Δ").
+table). Their ``r`` and first-draw ``ρ_pred`` are compared with ours ("max Δ"). Ours is timed
+without the null and the bootstrap, like the peers; ``--null N --boot B`` adds a row with them.
 
     python benchmarks/predictivity.py --quick           # small sizes, ~1 minute
     python benchmarks/predictivity.py                   # the full run (several minutes)
@@ -59,7 +60,8 @@ def _timed(fn):
 def _ours(feats, neural, transform, n_draws, dtype="float64", backend=None, **extra):
     from neuroalign.metrics.predictivity import forward_ev, reverse_ev
 
-    kw = dict(n_folds=10, n_draws=n_draws, seed=0, dtype=dtype, backend=backend, **extra)
+    kw = dict(n_folds=10, n_draws=n_draws, seed=0, dtype=dtype, backend=backend)
+    kw.update({"n_null": 0, "n_boot": 0, **extra})  # the score alone unless asked
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         (f, tf, pf) = _timed(lambda: forward_ev(feats, neural, transform, **kw))
@@ -140,8 +142,6 @@ def worker(case: dict) -> dict:
     rows = []
     if case["method"] == "ours":
         f, r, tf, tr, peak, notes = _ours(feats, neural, transform, D)
-        f32 = _ours(feats, neural, transform, D, dtype="float32")
-        d32 = max(np.nanmax(np.abs(f32[0].ev - f.ev)), np.nanmax(np.abs(f32[1].ev - r.ev)))
         rows.append(
             dict(
                 method="neuroalign numpy f64",
@@ -152,15 +152,18 @@ def worker(case: dict) -> dict:
                 + (f" {notes}" if notes else ""),
             )
         )
-        rows.append(
-            dict(
-                method="neuroalign numpy f32",
-                tf=f32[2],
-                tr=f32[3],
-                mem=f32[4] / fbytes,
-                note=f"max|EV f32 - f64| = {d32:.4f} pts" + (f" {f32[5]}" if f32[5] else ""),
+        if case.get("f32", True):
+            f32 = _ours(feats, neural, transform, D, dtype="float32")
+            d32 = max(np.nanmax(np.abs(f32[0].ev - f.ev)), np.nanmax(np.abs(f32[1].ev - r.ev)))
+            rows.append(
+                dict(
+                    method="neuroalign numpy f32",
+                    tf=f32[2],
+                    tr=f32[3],
+                    mem=f32[4] / fbytes,
+                    note=f"max|EV f32 - f64| = {d32:.4f} pts" + (f" {f32[5]}" if f32[5] else ""),
+                )
             )
-        )
         if case.get("null") or case.get("boot"):
             nb = {"n_null": case.get("null", 0), "n_boot": case.get("boot", 0)}
             u = _ours(feats, neural, transform, D, **nb)
@@ -241,6 +244,7 @@ def main():
     ap.add_argument("--alphas", choices=["fixed", "grid", "both"], default="both")
     ap.add_argument("--peers", nargs="*", default=["sklearn", "himalaya-numpy", "himalaya-torch"])
     ap.add_argument("--no-torch", action="store_true", help="skip our torch backend")
+    ap.add_argument("--no-f32", action="store_true", help="skip our float32 row")
     ap.add_argument("--null", type=int, default=0, help="also time ours with N null permutations")
     ap.add_argument("--boot", type=int, default=0, help="... and N bootstrap resamples")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
@@ -262,7 +266,7 @@ def main():
             print(f"== {u} units, {label}")
             ref = f"/tmp/neuroalign_bench_{u}_{setting}.npz"
             base = dict(units=u, alphas=setting, draws=draws, ref=ref, torch=not args.no_torch,
-                        null=args.null, boot=args.boot)  # fmt: skip
+                        null=args.null, boot=args.boot, f32=not args.no_f32)  # fmt: skip
             rows = _run_case(dict(base, method="ours"))
             for peer in args.peers:
                 rows += _run_case(dict(base, method=peer))
