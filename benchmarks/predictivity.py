@@ -152,45 +152,30 @@ def worker(case: dict) -> dict:
                 + (f" {notes}" if notes else ""),
             )
         )
-        if case.get("f32", True):
-            f32 = _ours(feats, neural, transform, D, dtype="float32")
-            d32 = max(np.nanmax(np.abs(f32[0].ev - f.ev)), np.nanmax(np.abs(f32[1].ev - r.ev)))
+
+        def variant(method, note, **kw):
+            """A row for ours run again with ``kw``; ``note(run, max |ΔEV| from f64)``."""
+            u = _ours(feats, neural, transform, D, **kw)
+            d = max(np.nanmax(np.abs(u[0].ev - f.ev)), np.nanmax(np.abs(u[1].ev - r.ev)))
+            extra = f" {u[5]}" if u[5] else ""
             rows.append(
-                dict(
-                    method="neuroalign numpy f32",
-                    tf=f32[2],
-                    tr=f32[3],
-                    mem=f32[4] / fbytes,
-                    note=f"max|EV f32 - f64| = {d32:.4f} pts" + (f" {f32[5]}" if f32[5] else ""),
-                )
+                dict(method=method, tf=u[2], tr=u[3], mem=u[4] / fbytes, note=note(u, d) + extra)
             )
+
+        if case.get("f32", True):
+            variant("neuroalign numpy f32", lambda u, d: f"max|EV f32 - f64| = {d:.4f} pts",
+                    dtype="float32")  # fmt: skip
         if case.get("null") or case.get("boot"):
             nb = {"n_null": case.get("null", 0), "n_boot": case.get("boot", 0)}
-            u = _ours(feats, neural, transform, D, **nb)
-            same = max(np.nanmax(np.abs(u[0].ev - f.ev)), np.nanmax(np.abs(u[1].ev - r.ev)))
-            nulls = [np.nanmedian(x.null_ev) for x in u[:2]] if nb["n_null"] else [np.nan] * 2
-            rows.append(
-                dict(
-                    method=f"  + null {nb['n_null']}, bootstrap {nb['n_boot']}",
-                    tf=u[2],
-                    tr=u[3],
-                    mem=u[4] / fbytes,
-                    note=f"median null EV fwd {nulls[0]:.2f} rev {nulls[1]:.2f}; "
-                    f"max|EV - above| = {same:.1e}",
-                )
-            )
+
+            def null_note(u, d):
+                nulls = [np.nanmedian(x.null_ev) for x in u[:2]] if nb["n_null"] else [np.nan] * 2
+                return f"median null EV fwd {nulls[0]:.2f} rev {nulls[1]:.2f}; max|EV - above| = {d:.1e}"
+
+            variant(f"  + null {nb['n_null']}, bootstrap {nb['n_boot']}", null_note, **nb)
         if case.get("torch"):
-            t = _ours(feats, neural, transform, D, backend="torch")
-            dt = max(np.nanmax(np.abs(t[0].ev - f.ev)), np.nanmax(np.abs(t[1].ev - r.ev)))
-            rows.append(
-                dict(
-                    method="neuroalign torch f64",
-                    tf=t[2],
-                    tr=t[3],
-                    mem=t[4] / fbytes,
-                    note=f"max|EV torch - numpy| = {dt:.1e}",
-                )
-            )
+            variant("neuroalign torch f64", lambda u, d: f"max|EV torch - numpy| = {d:.1e}",
+                    backend="torch")  # fmt: skip
         np.savez(case["ref"], fr=f.r, frho=f.rho_pred_draws[0], rr=r.r, rrho=r.rho_pred_draws[0])
         return {"rows": rows}
     make = {
