@@ -55,6 +55,7 @@ def test_a_name_resolves_to_the_default_compute(monkeypatch):
         resolve("ridge")
 
 
+@pytest.mark.filterwarnings("ignore::neuroalign.metrics.predictivity.PredictivityWarning")
 def test_every_caller_runs_on_the_default_compute_with_equal_results(pop):
     data = pop.data.select(area="area1")
     x = pop.features("area1")

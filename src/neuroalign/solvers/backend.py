@@ -87,6 +87,9 @@ class NumpyBackend:
         """``b[...] = a - b`` in place; returns ``b``."""
         return np.subtract(a, b, out=b)
 
+    def hstack(self, arrays):
+        return np.hstack(arrays)
+
     def copy(self, a):
         return a.copy()
 
@@ -170,6 +173,9 @@ class TorchBackend:
 
     def rsub_(self, a, b):
         return self.torch.sub(a, b, out=b)
+
+    def hstack(self, arrays):
+        return self.torch.hstack(list(arrays))
 
     def copy(self, a):
         return a.clone()

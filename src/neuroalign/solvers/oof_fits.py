@@ -8,6 +8,9 @@ resampled stimuli), so memory stays near the size of the inputs. Fits that share
 one product; single fits write into arrays reused across draws; a B half whose source is
 ``2·mean − A`` (every cell's repeats split evenly) takes its training statistics as
 ``2·C_mean − C_A`` (:meth:`~neuroalign.solvers.oof.FoldPlan.complements`), a quarter less work.
+On a device a block of targets crosses from the host once per precision and stays there for every
+fit (a null's permuted rows are gathered on the device), and each fit's correlation sums come back
+in one transfer.
 The plans follow :class:`~neuroalign.solvers.oof.FoldPlan`'s protocol (``order``, ``xp``,
 ``dtype``, ``predict``, ``has_first_pass``, ``first_pass``, ``complements``, ``train_stats``).
 """
@@ -53,14 +56,11 @@ def pearson_from_sums(xp, dtype, a, b) -> np.ndarray:
     ``dtype``), from column sums and dot products: no centred copies, as the arrays are centred
     targets and their predictions, whose means are small against their spread. A column with no
     variance left once its mean is removed (to rounding) gives NaN."""
-    n = a.shape[0]
+    n, t = a.shape
     ones = xp.asarray(np.ones((1, n)), dtype)
-
-    def f64(x):
-        return xp.to_numpy(x).astype(np.float64).ravel()
-
-    sa, sb = f64(ones @ a), f64(ones @ b)
-    ab, aa, bb = f64(xp.coldot(a, b)), f64(xp.coldot(a, a)), f64(xp.coldot(b, b))
+    parts = [ones @ a, ones @ b, xp.coldot(a, b), xp.coldot(a, a), xp.coldot(b, b)]
+    sums = xp.to_numpy(xp.hstack([x.reshape(-1) for x in parts])).astype(np.float64)
+    sa, sb, ab, aa, bb = (sums[i * t : (i + 1) * t] for i in range(5))  # one transfer back
     tol = 4 * n * np.finfo(dtype).eps
     va, vb = aa - sa * sa / n, bb - sb * sb / n
     va[va <= tol * aa] = 0.0
@@ -158,7 +158,10 @@ class _BlockFits:
     def __init__(self, job: _Job, sl: slice):
         self.job, self.sl, self.w = job, sl, sl.stop - sl.start
         self.order = job.plans[0].order
+        self.pos = np.empty_like(self.order)  # design row → its place in fold order
+        self.pos[self.order] = np.arange(self.order.size)
         self.tp: dict = {}
+        self.on_backend: dict = {}  # (target, rows, dtype) → the target as a backend array
         self.free: dict[type, list] = {}  # prediction arrays (n, w) of single fits, by dtype
         self.C = None  # (fit, array): the primal form's training statistics of one fit
         self.C0x2 = None  # 2·C of the trial-mean fit, when B halves are derived
@@ -180,6 +183,27 @@ class _BlockFits:
         entry = self.target(v)
         return entry[1] if dtype == np.float64 else entry[0]
 
+    def backend_target(self, v, dtype):
+        """Fit ``v``'s target as :meth:`target` gives it, as a backend array in ``dtype``, made
+        once per block and dtype: on a GPU each block of targets crosses to the device once, and
+        a null fit's permuted rows are gathered where the unpermuted target already is."""
+        fit, xp = self.job.fits[v], self.job.plans[0].xp
+        key = (id(fit.target), None if fit.rows is None else id(fit.rows), np.dtype(dtype).str)
+        arr = self.on_backend.get(key)
+        if arr is None:
+            if fit.rows is None:
+                arr = xp.asarray(self.as_plan_dtype(v, dtype), dtype)
+            else:  # fold order of target[rows]: rows of the unpermuted fold-ordered target
+                base = self.backend_target(self._unpermuted(v), dtype)
+                arr = base[xp.index(self.pos[fit.rows[self.order]])]
+            self.on_backend[key] = arr
+        return arr
+
+    def _unpermuted(self, v) -> int:
+        """The fit with fit ``v``'s target and no row permutation (the trial-mean fit)."""
+        target = self.job.fits[v].target
+        return next(u for u, f in enumerate(self.job.fits) if f.target is target and f.rows is None)
+
     def fit(self, v) -> dict:
         """Out-of-fold predictions of fit ``v`` and of the later fits of its group:
         index → ``(array, dtype, owned)``."""
@@ -187,15 +211,13 @@ class _BlockFits:
         xp, exact = plan.xp, job.grid and job.dtype != np.float64
         vs = [u for u in job.groups[job.group_key(v)] if u >= v]
         if len(vs) > 1:  # one source for many fits: their targets side by side
-            Y = xp.asarray(np.hstack([self.as_plan_dtype(u, plan.dtype) for u in vs]), plan.dtype)
-            Y64 = None
-            if exact:
-                Y64 = xp.asarray(np.hstack([self.target(u)[1] for u in vs]), np.float64)
+            Y = xp.hstack([self.backend_target(u, plan.dtype) for u in vs])
+            Y64 = xp.hstack([self.backend_target(u, np.float64) for u in vs]) if exact else None
             P = plan.predict(Y, Y64=Y64)[0]
             w = self.w
             return {u: (P[:, i * w : (i + 1) * w], plan.dtype, False) for i, u in enumerate(vs)}
         entry = self.target(v)
-        Y = xp.asarray(self.as_plan_dtype(v, plan.dtype), plan.dtype)
+        Y = self.backend_target(v, plan.dtype)
         C = None
         if plan.has_first_pass:
             fit_c, buf = self.C or (None, None)
@@ -206,7 +228,7 @@ class _BlockFits:
             else:
                 C = plan.complements(plan.first_pass(Y, out=buf))
             self.C = (v, C)
-        Y64 = xp.asarray(entry[1], np.float64) if job.grid else None
+        Y64 = self.backend_target(v, np.float64) if job.grid else None
         if job.grid and entry[3] is None:
             entry[3] = plan.train_stats(Y64)
         pool = self.free.setdefault(plan.dtype, [])
@@ -235,7 +257,7 @@ class _BlockFits:
             p, dt, owned = preds.pop(v)
             done = [(p, dt, owned)]
             if fit.role == "mean":
-                y = xp.asarray(self.as_plan_dtype(v, dt), dt)
+                y = self.backend_target(v, dt)
                 r = pearson_from_sums(xp, dt, p, y)
                 if job.keep or job.boot is not None:
                     p_np = xp.to_numpy(xp.asarray(p, np.float64))
@@ -245,7 +267,7 @@ class _BlockFits:
                     pred0 = np.empty((self.order.size, self.w))
                     pred0[self.order] = p_np + self.target(v)[2]
             elif fit.role == "null":
-                y = xp.asarray(self.as_plan_dtype(v, dt), dt)
+                y = self.backend_target(v, dt)
                 r_null[fit.index] = pearson_from_sums(xp, dt, p, y)
             elif fit.role == "a":
                 held, done = (p, dt, owned), []
