@@ -9,7 +9,7 @@ import pytest
 from neuroalign import DataError
 from neuroalign.compare import ComparisonResult, compare
 from neuroalign.data import make_population
-from neuroalign.metrics.predictivity import default_transform, forward_ev
+from neuroalign.metrics.predictivity import default_transform, forward_ev, reverse_ev
 
 FAST = {"n_folds": 5, "n_draws": 4, "show_progress": False}
 
@@ -85,6 +85,23 @@ def test_forward_table_matches_forward_ev_and_json_round_trip(comparison):
     back = ComparisonResult.from_json(res.to_json())
     pd.testing.assert_frame_equal(back.summary, res.summary)
     pd.testing.assert_frame_equal(back.reverse, res.reverse)
+
+
+def test_both_directions_stand_beside_their_null(comparison):
+    """Forward: the layer's null EV; reverse: the median over subjects of each subject's reverse
+    null EV, computed here with reverse_ev."""
+    pop, res = comparison
+    feats = pop.features("area1")
+    nulls = [
+        reverse_ev(pop.data.select(subject=s), feats, default_transform(), n_folds=5, n_draws=4,
+                   seed=0).summary()["null_ev"]
+        for s in pop.data.subjects
+    ]  # fmt: skip
+    row = _row(res, "true", "reverse")
+    assert row["null_ev"] == pytest.approx(np.median(nulls), rel=1e-12)
+    assert row["null_ev"] < 5 < row["model_median_ev"]  # row-shuffled features explain ~nothing
+    fwd = _row(res, "true", "forward")
+    assert np.isfinite(fwd["null_ev"]) and fwd["null_ev"] < 5 < fwd["model_median_ev"]
 
 
 def test_rows_must_match_stimuli():

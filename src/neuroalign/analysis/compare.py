@@ -2,7 +2,8 @@
 
 For each layer and area: **forward** EV (model features → every neuron), **reverse** EV (each
 subject's neurons → every model unit; model units are deterministic, so ``ρ_target = 1``), each with
-its null (row-permuted features) and bootstrap, and the **animal → animal** EV of every ordered pair
+its null (row-permuted features; reverse: the median over subjects of each subject's null EV, and
+the largest of their ``p_null``) and bootstrap, and the **animal → animal** EV of every ordered pair
 of distinct subjects (:func:`~neuroalign.analysis.pairs.map_pairs`). Subject ``a`` as a model of
 subject ``b`` gives an animal score; the model's score for subject ``b`` is the median forward EV on
 ``b``'s neurons, or the median reverse EV from ``b``'s neurons.
@@ -240,7 +241,7 @@ def _compare_area(area, subs, population, layers, tr, kw, n_null, n_boot, dtype,
         df.insert(0, "subject", unit_subject)
         tables["fwd"].append(_head(df, layer, area))
         fwd_point, fwd_boot = _medians(fwd, {s: unit_subject == s for s in subs}, n_boot)
-        rev_point, rev_boot, rev_ev, rev_p, pops = {}, {}, [], [], []
+        rev_point, rev_boot, rev_ev, rev_p, rev_null, pops = {}, {}, [], [], [], []
         for s in subs:
             if noisy:
                 rev = interanimal_ev(data[s], feats, tr, **opts)
@@ -255,13 +256,14 @@ def _compare_area(area, subs, population, layers, tr, kw, n_null, n_boot, dtype,
             rev_boot.update(b)
             rev_ev.append(rev.ev)
             rev_p.append(rev.p_null)
+            rev_null.append(rev.summary()["null_ev"])
             pops.append((rev.population or {}).get("population_ev", np.nan))
         eds = np.array(list(animal_ed.values()), dtype=float)
         min_animal_ed = float(eds[np.isfinite(eds)].min()) if np.isfinite(eds).any() else np.nan
         rows = {}
         for direction, point, boot, p_null, null_ev in (
             ("forward", fwd_point, fwd_boot, fwd.p_null, fwd.summary()["null_ev"]),
-            ("reverse", rev_point, rev_boot, max(rev_p), np.nan),
+            ("reverse", rev_point, rev_boot, max(rev_p), float(nanmedian(rev_null))),
         ):
             rows[direction] = _judge(layer, area, direction, point, boot, animal, animal_boot,
                                      resamples, n_boot)  # fmt: skip

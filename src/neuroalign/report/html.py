@@ -165,24 +165,24 @@ def _iatc_sections(iatc: IATCResult | None) -> list[Section]:
 
 
 # -------------------------------------------------------------------------------- comparisons
-_SUMMARY_COLUMNS = [
+_SUMMARY_COLUMNS = [  # the verdict first, then what it rests on
     ("model", "model"),
     ("layer", "layer"),
     ("area", "area"),
     ("direction", "direction"),
-    ("model_median_ev", "model median EV (%)"),
-    ("model_ci_low", "95% CI low"),
-    ("model_ci_high", "95% CI high"),
-    ("null_ev", "null EV (%)"),
-    ("animal_median_ev", "animal median EV (%)"),
-    ("masquerade_ratio", "masquerade ratio"),
-    ("percentile", "percentile among animals"),
-    ("p_value", "p (Mann–Whitney)"),
-    ("distinguishable", "distinguishable"),
-    ("above_null", "above null"),
-    ("effective_dim", "effective dim."),
-    ("animal_effective_dim", "smallest animal's dim."),
     ("masquerades", "masquerades"),
+    ("model_median_ev", "median EV (%)"),
+    ("model_ci_low", "CI low"),
+    ("model_ci_high", "CI high"),
+    ("null_ev", "null EV"),
+    ("animal_median_ev", "animals' EV"),
+    ("percentile", "percentile"),
+    ("p_value", "p (MWU)"),
+    ("masquerade_ratio", "ratio"),
+    ("distinguishable", "distin­guishable"),
+    ("above_null", "above null"),
+    ("effective_dim", "dim."),
+    ("animal_effective_dim", "animals' min dim."),
 ]
 
 
@@ -200,12 +200,12 @@ def _comparison_sections(comparisons: Mapping[str, ComparisonResult]) -> list[Se
     if not summary.empty:
         fr.intro = (
             "A model masquerades as a typical animal when its forward and reverse scores fall inside "
-            "the animal→animal distribution: masquerade ratio = model median / animal median; "
-            "percentile = share of animal pairs at or below the model; p: two-sided Mann–Whitney U "
-            "test of the model's per-subject scores against the animal pairs; null: the median "
-            "EV of row-shuffled features; masquerades: indistinguishable from the animals and "
-            "above the null in both directions, with an effective dimensionality at least half "
-            "the smallest animal's."
+            "the animal→animal distribution. masquerades: indistinguishable from the animals and "
+            "above the null in both directions, with an effective dimensionality (dim.) at least "
+            "half the smallest animal's; CI: 95 % bootstrap interval of the model's median EV; "
+            "null EV: the same pipeline on row-shuffled features; percentile: share of animal "
+            "pairs at or below the model; p (MWU): two-sided Mann–Whitney U test of the model's "
+            "per-subject scores against the animal pairs; ratio: model median / animals' median."
         )
         fr.tables.append(
             table_from_frame(
