@@ -272,7 +272,11 @@ def compare_cmd(
                 _ranking_display(table),
                 f"{direction}: ranking; rank holds = share of bootstrap replicates keeping the "
                 f"rank; lead = margin over the next model, its paired 95 % interval and p"
-                + ("" if holds != holds else f"; the whole order holds in {100 * holds:.0f} %"),
+                + (
+                    f"; the whole order holds in {100 * holds:.0f} %"
+                    if holds == holds
+                    else "; this direction has no bootstrap replicates, so no interval"
+                ),
             )
         )
 
