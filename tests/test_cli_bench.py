@@ -70,12 +70,23 @@ def test_score_store_compare_leaderboard_report(tmp_path):
         assert html.stat().st_size > 1000 and "small_cnn" in html.read_text()
 
 
+def _strict_json(text: str):
+    def refuse(name):
+        raise AssertionError(f"non-standard JSON constant {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
 def test_compare_ranks_models_with_paired_tests(tmp_path):
-    from neuroalign.bench import ResultsStore, paired_test
+    """The ranking against the stored scores themselves: each model's best layer, its lead, and
+    the paired p-value from the replicate differences (computed here)."""
+    import numpy as np
+
+    from neuroalign.bench import ResultsStore
 
     store = tmp_path / "r.sqlite"
     args = ["compare", "small_cnn", "expansion_ci", "-b", "synthetic.softplus", *SMALL]
-    out = json.loads(_ok([*args, "--store", str(store), "--json"]).stdout)
+    out = _strict_json(_ok([*args, "--store", str(store), "--json"]).stdout)
     assert set(out["ranking"]) == {"forward", "reverse"}
     with ResultsStore(store, readonly=True) as st:
         scores = {s.model: s for s in st.scores("synthetic.softplus")}
@@ -83,11 +94,20 @@ def test_compare_ranks_models_with_paired_tests(tmp_path):
         rows = ranking["models"]
         assert [r["rank"] for r in rows] == [1, 2] and rows[0]["value"] >= rows[1]["value"]
         assert 0 <= ranking["order_holds"] <= 1
-        t = paired_test(scores[rows[0]["model"]], scores[rows[1]["model"]], direction)
-        assert (t.layer_a, t.layer_b) == (rows[0]["layer"], rows[1]["layer"])
-        assert rows[0]["margin"] == pytest.approx(t.difference)
-        assert rows[0]["p_vs_next"] == pytest.approx(t.p_value)
+        frames = {m: (f := s.frame())[f["direction"] == direction] for m, s in scores.items()}
+        for r in rows:  # each model at its best layer
+            best = frames[r["model"]].set_index("layer")["normalised"]
+            assert r["layer"] == best.idxmax() and r["value"] == pytest.approx(best.max())
+        a, b = (scores[r["model"]].bootstrap(direction, r["layer"]) for r in rows)
+        d = a - b
+        p = min(1.0, 2 * min(np.sum(d <= 0) + 1, np.sum(d >= 0) + 1) / (d.size + 1))
+        assert rows[0]["margin"] == pytest.approx(rows[0]["value"] - rows[1]["value"])
+        assert rows[0]["p_vs_next"] == pytest.approx(p)
         assert rows[1]["margin"] is None  # the last model leads nobody
+    bare = _strict_json(_ok([*args, "--no-store", "--param", "n_boot=0", "--json"]).stdout)
+    for ranking in bare["ranking"].values():  # no replicates: margins stay, intervals go
+        assert ranking["order_holds"] is None and ranking["models"][0]["margin"] is not None
+        assert ranking["models"][0]["p_vs_next"] is None
     text = " ".join(_ok([*args, "--store", str(store)]).stdout.split())  # unwrapped
     assert "lead over next" in text and "the whole order holds in" in text
 

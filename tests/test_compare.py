@@ -104,6 +104,15 @@ def test_both_directions_stand_beside_their_null(comparison):
     assert np.isfinite(fwd["null_ev"]) and fwd["null_ev"] < 5 < fwd["model_median_ev"]
 
 
+def test_without_a_null_the_verdict_rests_on_the_rest(comparison):
+    pop, res = comparison
+    heldout = {"heldout": pop.extra_subject("M", seed=5).data.responses}
+    bare = compare(heldout, pop.data, default_transform(), seed=0, n_null=0, **FAST)
+    rows = bare.summary.set_index("direction")
+    assert rows["above_null"].isna().all() and rows["p_null"].isna().all()  # unknown, not False
+    assert rows["masquerades"].all() == _row(res, "heldout", "forward")["masquerades"]
+
+
 def test_rows_must_match_stimuli():
     pop = make_population(n_subjects=2, n_areas=1, units_per_subject=8, n_stimuli=60, seed=4)
     with pytest.raises(DataError, match="60 stimuli"):

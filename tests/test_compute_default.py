@@ -5,6 +5,7 @@ keeps it; the caller's object is never changed; results equal numpy's."""
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from neuroalign.cli import app
 from neuroalign.compare import compare
 from neuroalign.data import make_population
 from neuroalign.metrics.predictivity import forward_ev
-from neuroalign.solvers.compute import ENV, Compute, default_compute, using_compute
+from neuroalign.solvers.compute import ENV, Compute, as_compute, default_compute, using_compute
 from neuroalign.transforms import Ridge
 from neuroalign.transforms.base import resolve
 
@@ -53,6 +54,29 @@ def test_a_name_resolves_to_the_default_compute(monkeypatch):
     monkeypatch.setenv(ENV, "tpu")
     with pytest.raises(ConfigError, match="unknown backend"):
         resolve("ridge")
+    assert resolve("identity").get_params() == {}  # no compute to give: the setting is not read
+    monkeypatch.setenv(ENV, '{"backend": "torch:cpu", "dtype": "float32"}')
+    assert resolve("ridge").compute == Compute("torch:cpu", "float32")
+
+
+def test_device_names():
+    assert as_compute("cuda") == as_compute("gpu") == Compute("torch:cuda")
+    assert as_compute("cuda:1") == Compute("torch:cuda:1")
+    assert as_compute("cpu") == Compute("numpy")
+
+
+def test_using_compute_reaches_spawned_workers_and_is_undone():
+    import multiprocessing as mp
+
+    with using_compute(Compute("torch:cpu", "float32")):
+        with mp.get_context("spawn").Pool(1) as pool:
+            seen = pool.apply(_resolved_compute)
+    assert seen == Compute("torch:cpu", "float32")
+    assert default_compute() is None and ENV not in os.environ
+
+
+def _resolved_compute():
+    return resolve("ridge").compute
 
 
 @pytest.mark.filterwarnings("ignore::neuroalign.metrics.predictivity.PredictivityWarning")
@@ -80,6 +104,7 @@ def test_the_cli_device_option(tmp_path, monkeypatch):
     plain = runner.invoke(app, args)
     on_torch = runner.invoke(app, [*args, "--device", "torch:cpu"])
     assert plain.exit_code == on_torch.exit_code == 0, plain.output + on_torch.output
+    assert resolve("ridge").compute is None  # --device held for its command only
     a, b = (json.loads(r.stdout)["summary"] for r in (plain, on_torch))
     for ra, rb in zip(a, b, strict=True):
         assert rb["raw"] == pytest.approx(ra["raw"], abs=1e-6)

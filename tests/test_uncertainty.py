@@ -106,3 +106,30 @@ def test_repr_flags_rows_not_above_their_null(scored):
         assert repr(s).count("✗") == below + (below > 0)
         flagged += below
     assert flagged  # random features sit at their null somewhere
+
+
+def test_a_tie_is_not_a_rank_that_holds(scored):
+    twin = scored["truth"].__class__.from_dict({**scored["truth"].to_dict(), "model": "twin"})
+    board = rank_stability([scored["truth"], twin], "forward")
+    assert list(board["rank_holds"]) == [0.0, 0.0] and board.attrs["order_holds"] == 0.0
+    assert board["margin"].iloc[0] == 0.0 and board["p_vs_next"].iloc[0] == 1.0
+
+
+def test_without_replicates_the_margins_remain_and_the_intervals_go(scored):
+    bare = []
+    for k in ("random", "truth"):
+        d = scored[k].to_dict()
+        bare.append(scored[k].__class__.from_dict({**d, "attachments": {}}))
+    board = rank_stability(bare, "forward")
+    values = board["value"].to_numpy()
+    assert board["margin"].iloc[0] == pytest.approx(values[0] - values[1])
+    assert board[["rank_holds", "margin_ci_low", "margin_ci_high", "p_vs_next"]].isna().all().all()
+    assert np.isnan(board.attrs["order_holds"])
+
+
+def test_repr_does_not_flag_rows_without_a_null(scored):
+    d = scored["random"].to_dict()
+    s = scored["random"].__class__.from_dict(d)
+    s.summary["p_null"] = np.nan  # no null computed: nothing to be below
+    s.summary["above_null"] = False
+    assert "✗" not in repr(s)

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from neuroalign._core.errors import ConfigError
-from neuroalign._core.jsonio import _nan_to_none
+from neuroalign._core.jsonio import nan_to_none
 from neuroalign._core.version import __version__
 from neuroalign.analysis.compare import ComparisonResult, compare
 from neuroalign.analysis.iatc import IATCResult, estimate_iatc
@@ -100,7 +100,7 @@ class DemoResult:
         """A JSON-ready summary (what ``neuroalign demo --json`` prints)."""
         err = (self.reliability["reliability"] - self.reliability["true_reliability"]).abs()
         acc = self.iatc.accuracy.merge(self.iatc.specificity, on="transform", how="left")
-        return _nan_to_none(
+        return nan_to_none(
             {
                 **self.params,
                 "population": repr(self.population.data),

@@ -13,7 +13,7 @@ import pandas as pd
 from neuroalign._core.errors import DataError
 from neuroalign._core.version import package_version
 
-__all__ = ["JsonResult", "frame", "jsonable", "load_json", "package_version"]
+__all__ = ["JsonResult", "frame", "jsonable", "load_json", "nan_to_none", "package_version"]
 
 
 class JsonResult:
@@ -55,17 +55,19 @@ class JsonResult:
 
     def to_json(self, path: str | Path | None = None) -> str:
         """JSON text (NaN written as null); also written to ``path`` when given."""
-        text = json.dumps(_nan_to_none(self.to_dict()), indent=1)
+        text = json.dumps(nan_to_none(self.to_dict()), indent=1)
         if path is not None:
             Path(path).write_text(text)
         return text
 
 
-def _nan_to_none(obj):
+def nan_to_none(obj):
+    """``obj`` (nested dicts, lists, numbers) with NaN and infinities as None and numpy scalars
+    as Python ones: what strict JSON can hold."""
     if isinstance(obj, dict):
-        return {k: _nan_to_none(v) for k, v in obj.items()}
+        return {k: nan_to_none(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_nan_to_none(v) for v in obj]
+        return [nan_to_none(v) for v in obj]
     if isinstance(obj, (float, np.floating)):
         return None if not np.isfinite(obj) else float(obj)
     if isinstance(obj, np.integer):

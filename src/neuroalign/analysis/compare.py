@@ -16,7 +16,8 @@ at 0 or at 100 (outside every animal score in ≥ 97.5 % of the resamples, on on
 bootstrap, when the point percentile is 0 or 100. ``p_value`` is a two-sided Mann–Whitney U test of
 the model's per-subject scores against the animal scores (approximate: animal pairs share subjects).
 The joint verdict ``masquerades`` needs all of: indistinguishable in both directions, above its null
-in both, and an effective dimensionality (:mod:`~neuroalign.metrics.dimensionality`) at least
+in both (when a null was computed: with ``n_null=0``, ``above_null`` is NaN and the verdict rests on
+the rest), and an effective dimensionality (:mod:`~neuroalign.metrics.dimensionality`) at least
 ``DIM_COLLAPSE`` (½) of the smallest animal's, so a collapsed (rank-1) layer cannot pass while a
 held-out animal, whose dimensionality varies like the animals', does (an animal of the demo has 5.1
 against the others' 6.2–7.0). **Common / unique** model units: above
@@ -270,7 +271,10 @@ def _compare_area(area, subs, population, layers, tr, kw, n_null, n_boot, dtype,
             rows[direction].update(
                 null_ev=null_ev,
                 p_null=p_null,
-                above_null=bool(p_null <= _ALPHA) if np.isfinite(p_null) else False,
+                # not computed (n_null=0): unknown, not False
+                above_null=(bool(p_null <= _ALPHA) if np.isfinite(p_null) else False)
+                if n_null
+                else np.nan,
                 population_ev=float(nanmean(pops)) if direction == "reverse" else np.nan,
                 effective_dim=layer_ed,
                 animal_effective_dim=min_animal_ed,
@@ -280,7 +284,9 @@ def _compare_area(area, subs, population, layers, tr, kw, n_null, n_boot, dtype,
         verdict = bool(
             len(subs) >= 2
             and ok_dim
-            and all(not r["distinguishable"] and r["above_null"] for r in rows.values())
+            and all(
+                not r["distinguishable"] and (not n_null or r["above_null"]) for r in rows.values()
+            )
         )
         for r in rows.values():
             r["masquerades"] = verdict

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import numpy as np
+
 from neuroalign._core.errors import ConfigError
 
 __all__ = ["Benchmark"]
@@ -25,15 +27,17 @@ COMMON_DEFAULTS = {"n_null": 20, "n_boot": 200}
 _COUNTS = {"n_null": 0, "n_boot": 0, "n_folds": 2, "n_draws": 1, "max_model_units": 1}
 
 
-def _check_count(name: str, value: Any) -> None:
+def _count(name: str, value: Any) -> int | None:
+    """``value`` as the whole number ``name`` needs (a Python int, so keys stay JSON)."""
     if name == "max_model_units" and value is None:
-        return
-    whole = isinstance(value, int) and not isinstance(value, bool)
+        return None
+    whole = isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
     if not (whole and value >= _COUNTS[name]):
         raise ConfigError(
             f"{name} must be a whole number >= {_COUNTS[name]}, got {value!r} "
             f"(e.g. --param {name}={max(_COUNTS[name], 1) * 5})."
         )
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,7 @@ class Benchmark:
             )
         merged = {**defaults, **overrides}
         for name in set(overrides) & set(_COUNTS):
-            _check_count(name, merged[name])
+            merged[name] = _count(name, merged[name])
         return {k: list(v) if isinstance(v, tuple) else v for k, v in sorted(merged.items())}
 
     def to_dict(self) -> dict[str, Any]:

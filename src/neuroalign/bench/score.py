@@ -138,7 +138,7 @@ class Score(JsonResult):
         cells = []
         for r in self.summary.itertuples():
             v = r.normalised if np.isfinite(r.normalised) else r.raw
-            flag = "✗" if r.above_null is False or r.above_null == 0 else ""
+            flag = "✗" if np.isfinite(r.p_null) and r.above_null in (False, 0) else ""
             cells.append(f"{r.layer}/{r.direction}={v:.3g}{flag}")
         note = "; ✗ not above its null" if any(c.endswith("✗") for c in cells) else ""
         head = f"Score({self.model!r} on {self.benchmark} v{self.benchmark_version}"

@@ -16,6 +16,7 @@ from itertools import pairwise
 
 import numpy as np
 import pandas as pd
+from scipy.stats import rankdata
 
 from neuroalign._core.errors import ConfigError
 
@@ -99,11 +100,12 @@ def rank_stability(scores: Sequence, direction: str) -> pd.DataFrame:
     """Rank the models of ``scores`` (one benchmark, one seed) by their best layer's headline.
 
     Returns one row per model, best first: ``model``, ``layer``, ``value``, ``rank`` (1 = best),
-    ``rank_holds`` (share of replicates in which it keeps that rank; layers fixed at the point
-    estimate's best), and against the next model down (NaN on the last row) its ``margin``, the
-    margin's 95 % interval ``margin_ci_low`` / ``margin_ci_high`` and ``p_vs_next``
-    (:func:`paired_test`). ``attrs["order_holds"]``: the share of replicates in which the whole
-    order holds.
+    ``rank_holds`` (share of replicates in which it keeps that rank strictly, a tie with a
+    neighbour not counting; layers fixed at the point estimate's best), and against the next
+    model down (NaN on the last row) its ``margin`` (difference of the values), the margin's 95 %
+    interval ``margin_ci_low`` / ``margin_ci_high`` and ``p_vs_next`` (:func:`paired_test`; NaN
+    without replicates). ``attrs["order_holds"]``: the share of replicates in which the whole
+    order holds strictly (NaN without replicates).
     """
     scores = list(scores)
     if len(scores) < 2:
@@ -114,25 +116,27 @@ def rank_stability(scores: Sequence, direction: str) -> pd.DataFrame:
     if len(ranked) < 2:
         raise ConfigError(f"fewer than two of the scores have a finite {direction!r} score.")
     ranked.sort(key=lambda p: -headline(p[0], direction, p[1]))  # stable: ties keep their order
+    values = np.array([headline(s, direction, lay) for s, lay in ranked])
     table = pd.DataFrame(
         {
             "model": [s.model for s, _ in ranked],
             "layer": [lay for _, lay in ranked],
-            "value": [headline(s, direction, lay) for s, lay in ranked],
+            "value": values,
         }
     )
     R = np.array([s.bootstrap(direction, lay) for s, lay in ranked])  # (n_models, n_boot)
-    ok = np.isfinite(R).all(axis=0)
-    ranks = np.argsort(np.argsort(-R[:, ok], axis=0, kind="stable"), axis=0, kind="stable")
-    kept = ranks == np.arange(len(table))[:, None]
-    table["rank"] = np.arange(1, len(table) + 1)
-    table["rank_holds"] = kept.mean(axis=1) if ok.any() else np.nan
-    nexts = [(np.nan,) * 4] * len(table)
-    if ok.any():  # without replicates there is no interval to give
-        tests = [paired_test(a, b, direction, la, lb) for (a, la), (b, lb) in pairwise(ranked)]
-        nexts[:-1] = [(t.difference, t.ci_low, t.ci_high, t.p_value) for t in tests]
-    nexts = np.array(nexts, dtype=float).reshape(len(table), 4)
-    for j, col in enumerate(("margin", "margin_ci_low", "margin_ci_high", "p_vs_next")):
+    R = R[:, np.isfinite(R).all(axis=0)]
+    place = np.arange(1, len(table) + 1)[:, None]
+    kept = (rankdata(-R, "min", axis=0) == place) & (rankdata(-R, "max", axis=0) == place)
+    table["rank"] = place[:, 0]
+    table["rank_holds"] = kept.mean(axis=1) if R.shape[1] else np.nan
+    table["margin"] = np.append(values[:-1] - values[1:], np.nan)
+    nexts = np.full((len(table), 3), np.nan)
+    if R.shape[1]:  # without replicates there is no interval to give
+        for i, ((a, la), (b, lb)) in enumerate(pairwise(ranked)):
+            t = paired_test(a, b, direction, la, lb)
+            nexts[i] = (t.ci_low, t.ci_high, t.p_value)
+    for j, col in enumerate(("margin_ci_low", "margin_ci_high", "p_vs_next")):
         table[col] = nexts[:, j]
-    table.attrs["order_holds"] = float(kept.all(axis=0).mean()) if ok.any() else np.nan
+    table.attrs["order_holds"] = float(kept.all(axis=0).mean()) if R.shape[1] else np.nan
     return table

@@ -26,6 +26,7 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from neuroalign._core.errors import ConfigError, NeuroAlignError
+from neuroalign._core.jsonio import nan_to_none
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -78,15 +79,16 @@ NFolds = Annotated[
 ]
 
 
-def _use_device(value: str | None) -> str | None:
-    """``--device``: the default compute of this command and of the workers it starts."""
+def _use_device(ctx: typer.Context, value: str | None) -> str | None:
+    """``--device``: the default compute of this command and of the workers it starts, for the
+    command's duration only (:func:`~neuroalign.solvers.compute.using_compute`)."""
     if value is None:
         return None
-    from neuroalign.solvers.compute import ENV, as_compute
+    from neuroalign.solvers.compute import as_compute, using_compute
 
-    compute = as_compute({"gpu": "cuda"}.get(value, value))
+    compute = as_compute(value)
     compute.xp  # noqa: B018 - a missing GPU is a usage error now, not after the data are loaded
-    os.environ[ENV] = compute.backend
+    ctx.with_resource(using_compute(compute))
     return value
 
 
@@ -122,16 +124,16 @@ def print_error(message: str) -> None:
 
 
 def print_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, indent=2, default=_json_default) + "\n")
+    """``obj`` as strict JSON on stdout (NaN as null)."""
+    text = json.dumps(nan_to_none(obj), indent=2, default=_json_default, allow_nan=False)
+    sys.stdout.write(text + "\n")
 
 
 def _json_default(o: Any) -> Any:
     import numpy as np
 
-    if isinstance(o, np.generic):
-        return o.item()
     if isinstance(o, np.ndarray):
-        return o.tolist()
+        return nan_to_none(o.tolist())
     if isinstance(o, Path):
         return str(o)
     raise TypeError(f"not JSON-serialisable: {type(o).__name__}")

@@ -8,6 +8,7 @@ Metrics without a transform (RDMs, CKA) take one directly.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -89,8 +90,9 @@ def _is_dtype(x) -> bool:
 
 def as_compute(spec=None) -> Compute:
     """A :class:`Compute` from ``None`` (numpy, the inputs' precision), a Compute, a backend string
-    (``"torch:cuda"``; ``"cuda"`` and ``"cpu"`` are accepted as ``"torch:cuda"`` / ``"numpy"``)
-    or a dict of its fields."""
+    (``"torch:cuda"``; ``"cuda"``, ``"gpu"``, ``"cuda:N"`` and ``"cpu"`` are accepted as
+    ``"torch:cuda"``, ``"torch:cuda:N"`` and ``"numpy"``), a dict of its fields or that dict as
+    JSON text."""
     if spec is None:
         return Compute()
     if isinstance(spec, Compute):
@@ -98,7 +100,12 @@ def as_compute(spec=None) -> Compute:
     if isinstance(spec, dict):
         return Compute(**spec)
     if isinstance(spec, str):
-        return Compute({"cuda": "torch:cuda", "cpu": "numpy"}.get(spec, spec))
+        spec = spec.strip()
+        if spec.startswith("{"):  # as $NEUROALIGN_COMPUTE carries a full setting
+            return Compute(**json.loads(spec))
+        if spec in ("cuda", "gpu") or spec.startswith("cuda:"):
+            return Compute("torch:" + spec.replace("gpu", "cuda"))
+        return Compute("numpy" if spec == "cpu" else spec)
     raise ConfigError(
         f"compute must be a Compute, a backend name or a dict, got {type(spec).__name__}."
     )
@@ -106,8 +113,8 @@ def as_compute(spec=None) -> Compute:
 
 def default_compute() -> Compute | None:
     """The compute a transform resolved by name runs with when it was given none: the innermost
-    :func:`using_compute` block's, else ``$NEUROALIGN_COMPUTE`` (a backend name, e.g.
-    ``torch:cuda``; inherited by sweep workers started on this machine), else None (numpy)."""
+    :func:`using_compute` block's, else ``$NEUROALIGN_COMPUTE`` (a backend name such as
+    ``torch:cuda``, or a Compute's fields as JSON), else None (numpy)."""
     current = _DEFAULT.get()
     if current is not None:
         return current
@@ -115,14 +122,29 @@ def default_compute() -> Compute | None:
     return as_compute(env) if env else None
 
 
+def _env_value(c: Compute) -> str:
+    if c.dtype is None and c.block_size is None:
+        return c.backend
+    return json.dumps({"backend": c.backend, "dtype": c.dtype, "block_size": c.block_size})
+
+
 @contextmanager
 def using_compute(spec) -> Iterator[Compute]:
     """Within the block, every transform resolved from a name or class (``"ridge"``, the
     benchmarks', ``compare``'s and ``estimate_iatc``'s) that takes a ``compute`` and was given
     none runs with ``spec`` (a :class:`Compute`, a backend name or a dict). The CLI's
-    ``--device`` is this block; transforms given with their own compute keep it."""
-    token = _DEFAULT.set(as_compute(spec))
+    ``--device`` is this block; transforms given with their own compute keep it. The block also
+    sets ``$NEUROALIGN_COMPUTE`` (restored after it), so sweep workers started inside it, however
+    they are started, run there too; workers on other machines need it set where they run."""
+    compute = as_compute(spec)
+    token = _DEFAULT.set(compute)
+    before = os.environ.get(ENV)
+    os.environ[ENV] = _env_value(compute)
     try:
-        yield _DEFAULT.get()
+        yield compute
     finally:
         _DEFAULT.reset(token)
+        if before is None:
+            os.environ.pop(ENV, None)
+        else:
+            os.environ[ENV] = before

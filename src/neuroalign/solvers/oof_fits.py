@@ -161,7 +161,7 @@ class _BlockFits:
         self.pos = np.empty_like(self.order)  # design row → its place in fold order
         self.pos[self.order] = np.arange(self.order.size)
         self.tp: dict = {}
-        self.on_backend: dict = {}  # (target, rows, dtype) → the target as a backend array
+        self.on_backend: dict = {}  # (target, dtype) → the unpermuted target as a backend array
         self.free: dict[type, list] = {}  # prediction arrays (n, w) of single fits, by dtype
         self.C = None  # (fit, array): the primal form's training statistics of one fit
         self.C0x2 = None  # 2·C of the trial-mean fit, when B halves are derived
@@ -184,20 +184,19 @@ class _BlockFits:
         return entry[1] if dtype == np.float64 else entry[0]
 
     def backend_target(self, v, dtype):
-        """Fit ``v``'s target as :meth:`target` gives it, as a backend array in ``dtype``, made
-        once per block and dtype: on a GPU each block of targets crosses to the device once, and
-        a null fit's permuted rows are gathered where the unpermuted target already is."""
+        """Fit ``v``'s target as :meth:`target` gives it, as a backend array in ``dtype``: an
+        unpermuted target is made once per block and dtype (on a GPU each block of targets
+        crosses to the device once); a null fit's permuted rows are gathered, when asked, from
+        the unpermuted target where it already is (not kept: one per permutation would hold
+        ``n_null`` copies of the block)."""
         fit, xp = self.job.fits[v], self.job.plans[0].xp
-        key = (id(fit.target), None if fit.rows is None else id(fit.rows), np.dtype(dtype).str)
-        arr = self.on_backend.get(key)
-        if arr is None:
-            if fit.rows is None:
-                arr = xp.asarray(self.as_plan_dtype(v, dtype), dtype)
-            else:  # fold order of target[rows]: rows of the unpermuted fold-ordered target
-                base = self.backend_target(self._unpermuted(v), dtype)
-                arr = base[xp.index(self.pos[fit.rows[self.order]])]
-            self.on_backend[key] = arr
-        return arr
+        if fit.rows is not None:  # fold order of target[rows]: rows of the fold-ordered target
+            base = self.backend_target(self._unpermuted(v), dtype)
+            return base[xp.index(self.pos[fit.rows[self.order]])]
+        key = (id(fit.target), np.dtype(dtype).str)
+        if key not in self.on_backend:
+            self.on_backend[key] = xp.asarray(self.as_plan_dtype(v, dtype), dtype)
+        return self.on_backend[key]
 
     def _unpermuted(self, v) -> int:
         """The fit with fit ``v``'s target and no row permutation (the trial-mean fit)."""

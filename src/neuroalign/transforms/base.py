@@ -125,12 +125,11 @@ def _with_default_compute(t: Transform) -> Transform:
     it takes a ``compute`` and was given neither one nor a ``backend``."""
     from neuroalign.solvers.compute import default_compute
 
-    compute = default_compute()
     params = t.get_params(deep=False)
-    if compute is not None and "compute" in params and params["compute"] is None:
-        if params.get("backend") is None:
-            t.set_params(compute=compute)
-    return t
+    if "compute" not in params or params["compute"] is not None or params.get("backend"):
+        return t
+    compute = default_compute()
+    return t if compute is None else t.set_params(compute=compute)
 
 
 def _declared(classes: Iterable[str | type[Transform]] | None) -> dict[str, tuple[str, ...]]:
