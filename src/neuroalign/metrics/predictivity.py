@@ -59,7 +59,12 @@ from neuroalign.metrics.dimensionality import layer_population
 from neuroalign.metrics.populations import draw_halves, half_reliability, prepare_sides
 from neuroalign.metrics.resample import stimulus_resamples
 from neuroalign.solvers.compute import Compute
-from neuroalign.solvers.oof_fits import Fit, oof_correlations, resampled_pearson
+from neuroalign.solvers.oof_fits import (
+    Fit,
+    block_for_memory,
+    oof_correlations,
+    resampled_pearson,
+)
 from neuroalign.transforms.base import Transform, resolve
 
 __all__ = [
@@ -72,9 +77,8 @@ __all__ = [
 ]
 
 #: target columns per block on a fast path: a block and its per-fold products stay in cache
+#: (on a device, blocks are sized from its free memory: :func:`block_for_memory`)
 _DEFAULT_BLOCK = 512
-#: on a GPU, blocks large enough to fill the device, small enough to fit beside the features
-_DEVICE_BLOCK = 8192
 _FLAGS = ("constant_target", "constant_prediction", "unreliable_target", "unreliable_prediction")
 _ALPHA = 0.05
 
@@ -242,11 +246,12 @@ def _run_fits(transform, folds, fits, dtype, block, keep, boot):
     rest = [s for k, s in sources.items() if k != id(fits[0].source)]
     built = first.xp.map(lambda s: transform.oof_plan(s, folds, dtype), rest)
     by_id = {id(fits[0].source): first, **{id(s): p for s, p in zip(rest, built, strict=True)}}
+    plans = [by_id[id(f.source)] for f in fits]
     if block is None:
-        on_device = getattr(getattr(first.xp, "device", None), "type", "cpu") != "cpu"
-        block = _DEVICE_BLOCK if on_device else _DEFAULT_BLOCK
+        free = first.xp.free_memory()
+        block = _DEFAULT_BLOCK if free is None else block_for_memory(plans, fits, free)
     out = oof_correlations(
-        [by_id[id(f.source)] for f in fits], fits, block=block, keep_predictions=keep,
+        plans, fits, block=block, keep_predictions=keep,
         boot_weights=boot,
     )  # fmt: skip
     return out.r, out.raw_pred, out.r_null, out.r_boot, out.predictions, out.block

@@ -102,6 +102,20 @@ class NumpyBackend:
     def arange(self, n: int):
         return np.arange(n)
 
+    def ones(self, shape, dtype):
+        return np.ones(shape, dtype=dtype)
+
+    def stack(self, arrays):
+        return np.stack(arrays)
+
+    def expand(self, a, shape):
+        """``a`` broadcast to ``shape`` (a read-only view)."""
+        return np.broadcast_to(a, shape)
+
+    def two_smallest(self, a):
+        """The two smallest values of each column of ``a (m, t)``, ``m ≥ 2``: ``(2, t)``, row 0 ≤ row 1."""
+        return np.partition(a, 1, axis=0)[:2]
+
     def sqrt(self, a):
         return np.sqrt(a)
 
@@ -110,6 +124,10 @@ class NumpyBackend:
 
     def dtype(self, a):
         return a.dtype
+
+    def free_memory(self) -> int | None:
+        """Free bytes of the device the arrays live on; None on the host (blocks sized for cache)."""
+        return None
 
 
 class TorchBackend:
@@ -203,6 +221,18 @@ class TorchBackend:
     def arange(self, n: int):
         return self.torch.arange(n, device=self.device)
 
+    def ones(self, shape, dtype):
+        return self.torch.ones(shape, dtype=self._tdtype(dtype), device=self.device)
+
+    def stack(self, arrays):
+        return self.torch.stack(list(arrays))
+
+    def expand(self, a, shape):
+        return a.expand(shape)
+
+    def two_smallest(self, a):
+        return self.torch.topk(a, 2, dim=0, largest=False, sorted=True).values
+
     def sqrt(self, a):
         return self.torch.sqrt(a)
 
@@ -211,6 +241,11 @@ class TorchBackend:
 
     def dtype(self, a):
         return np.float32 if a.dtype == self.torch.float32 else np.float64
+
+    def free_memory(self) -> int | None:
+        if self.device.type != "cuda":
+            return None
+        return int(self.torch.cuda.mem_get_info(self.device)[0])
 
 
 def get_backend(backend: str | NumpyBackend | TorchBackend = "numpy"):

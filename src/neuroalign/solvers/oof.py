@@ -15,9 +15,13 @@ and ``1`` a column of ones, a fold's training statistics come from totals minus 
 - dual form (``p > n``), or ``n ≤ 2 (p+1)``, one α: one ``(n, n)`` operator ``L`` (zero diagonal
   blocks) with ``pred = L Ỹ``;
 - a grid of α: the spectral coordinates ``B_f = Ũ_fᵀ Ỹ_train`` (``P̃_fᵀ C̃_f`` in the primal form),
-  the training sums of squares from totals (accumulated in float64), α per target from
-  :meth:`~neuroalign.solvers.ridge.Design.select`, then ``pred_f = Q_f (B_f / (λ + α)) + ȳ_tr``.
-  In float32, a target whose two best α nearly tie is re-decided from float64 products.
+  the training sums of squares from totals (accumulated in float64), the errors of every α and
+  the α per target (:mod:`~neuroalign.solvers.selection`), then
+  ``pred_f = Q_f (B_f / (λ + α)) + ȳ_tr``. In float32, a target whose two best α nearly tie is
+  re-decided from float64 products.
+
+On a device every step stays there: the errors, the choice and the chosen α are device arrays,
+and nothing comes back to the host but, in float32, one mask per call of the targets to re-decide.
 
 Operators are formed in float64 and rounded once to the compute dtype.
 """
@@ -63,6 +67,7 @@ class FoldPlan:
         self.bases = bases
         #: each fold's absolute penalties: the grid times the fold's penalty unit
         self.fold_alphas = [alphas * b.unit for b in bases]
+        self.fold_alphas_b = [xp.asarray(a, _F64) for a in self.fold_alphas]
         self.dtype = design.dtype
         if self.dense:
             self.L = self._dense_operator(float(alphas[0]))
@@ -132,7 +137,7 @@ class FoldPlan:
 
     def cross_val_predict(self, Y):
         """Out-of-fold predictions ``(n, t)`` float64 of ``Y (n, t)`` (design row order) and the
-        α chosen per fold and target ``(n_folds, t)``."""
+        α chosen per fold and target ``(n_folds, t)`` float64, both numpy."""
         xp = self.xp
         with xp.serial():
             Yp, y_mean = self.targets(Y)
@@ -140,7 +145,7 @@ class FoldPlan:
             pred, chosen = self.predict(Yp, Y64=Y64)
         out = np.empty((self.design.n, Yp.shape[1]), dtype=_F64)
         out[self.order] = xp.to_numpy(xp.asarray(pred, _F64)) + y_mean
-        return out, chosen
+        return out, np.array(xp.to_numpy(chosen))
 
     @property
     def has_first_pass(self) -> bool:
@@ -184,8 +189,8 @@ class FoldPlan:
 
     def predict(self, Yp, C=None, *, stats=None, Y64=None, out=None):
         """Out-of-fold predictions ``(n, t)`` (compute dtype, fold order) of targets ``Yp (n, t)``
-        given in fold order, and the α chosen per fold and target ``(n_folds, t)`` (absolute:
-        the grid value times the fold's penalty unit).
+        given in fold order, and the α chosen per fold and target ``(n_folds, t)`` float64
+        (absolute: the grid value times the fold's penalty unit); both arrays of the backend.
 
         ``C``: this plan's :meth:`complements` for ``Yp`` when already known (primal form);
         ``stats``: :meth:`train_stats` of the targets when already known (an α grid);
@@ -194,38 +199,45 @@ class FoldPlan:
         """
         xp = self.xp
         t = Yp.shape[1]
-        chosen = np.empty((len(self.folds), t))
         if self.dense:
-            chosen[:] = np.array([a[0] for a in self.fold_alphas])[:, None]
-            return (self.L @ Yp if out is None else xp.matmul(self.L, Yp, out)), chosen
+            pred = self.L @ Yp if out is None else xp.matmul(self.L, Yp, out)
+            return pred, self._fixed_alphas(t)
         out = xp.empty((self.design.n, t), self.dtype) if out is None else out
         b_ = self.bounds
         if not self.design.dual and C is None:
             C = self.complements(self.first_pass(Yp))
         if self.alphas.size == 1:  # primal form, one α
-            chosen[:] = np.array([a[0] for a in self.fold_alphas])[:, None]
             for f, op in enumerate(self.folds_ops):
                 xp.matmul(op["Mt"], C[f], out[b_[f] : b_[f + 1]])
-            return out, chosen
+            return out, self._fixed_alphas(t)
         if Y64 is None:
             Y64 = Yp
         means, ss = self.train_stats(Y64) if stats is None else stats
         Y_rows = None if self.cv == "gcv" else self._design_rows(Yp)
-        near = {}  # fold → (columns with nearly tied α, error table), in float32
+        chosen, tables, masks = [], [], []
         for f, op in enumerate(self.folds_ops):
             B = op["Ut"] @ Yp if self.design.dual else op["PtT"] @ C[f]
-            grid = self.fold_alphas[f]
-            errors = self.design.alpha_errors(self.bases[f], B, Y_rows, grid, self.cv, ss[f])
-            if self.dtype != _F64:
+            errors = self.design.alpha_errors(
+                self.bases[f], B, Y_rows, self.fold_alphas[f], self.cv, ss[f]
+            )
+            if self.dtype != _F64:  # float32: the columns whose α rounding could flip
                 amp = self.design.cancellation(self.bases[f], B, Y_rows, ss[f])
-                cols = near_ties(errors, self.per_target, amp)
-                if cols.size:
-                    near[f] = (cols, errors)
-            chosen[f] = choose(errors, grid, self.per_target)
+                masks.append(near_ties(errors, self.per_target, amp, xp))
+                tables.append(errors)
+            chosen.append(choose(errors, self.fold_alphas_b[f], self.per_target, xp))
             self._predict_fold(f, B, chosen[f], means[f], out, slice(None))
-        if near:
-            self._settle(near, Yp, C, Y64, ss, means, chosen, out)
-        return out, chosen
+        if masks:  # one transfer of every fold's mask
+            hits = xp.to_numpy(xp.stack(masks))
+            near = {f: (np.flatnonzero(h), tables[f]) for f, h in enumerate(hits) if h.any()}
+            if near:
+                self._settle(near, Yp, C, Y64, ss, means, chosen, out)
+        return out, xp.stack(chosen)
+
+    def _fixed_alphas(self, t: int):
+        """``(n_folds, t)``: each fold's one absolute penalty, for every target."""
+        if not hasattr(self, "_fixed"):
+            self._fixed = self.xp.asarray(np.array([a[0] for a in self.fold_alphas]), _F64)
+        return self.xp.expand(self._fixed[:, None], (len(self.folds), t))
 
     def _predict_fold(self, f, B, alpha, mean, out, cols):
         """``out[fold f rows, cols] = Q_f (B / (λ + α)) + ȳ_train`` for coordinates ``B``."""
@@ -240,8 +252,8 @@ class FoldPlan:
 
     def _settle(self, near, Yp, C, Y64, ss, means, chosen, out):
         """Re-decide the nearly tied α of ``near`` (fold → (columns, error table)) from float64
-        products, and predict again the few columns whose choice changes. One pass over the
-        design serves every fold."""
+        products, and predict those few columns again. One pass over the design serves every
+        fold."""
         xp, d = self.xp, self.design
         union = np.unique(np.concatenate([cols for cols, _ in near.values()]))
         y = xp.asarray(Y64[:, xp.index(union)], _F64)[xp.index(self.pos)]  # design row order
@@ -259,17 +271,13 @@ class FoldPlan:
                 x_te = d.Xc64[te]
                 B = b.P.T @ (Z[:, j] - x_te.T @ yf[te] - op["x_bar"][:, None] * s_y[None, :])
             rows = None if self.cv == "gcv" else yf
-            grid = self.fold_alphas[f]
-            errors[:, cols] = d.alpha_errors(
-                b, B, rows, grid, self.cv, ss[f][xp.index(cols)], dtype=_F64
+            errors[:, xp.index(cols)] = d.alpha_errors(
+                b, B, rows, self.fold_alphas[f], self.cv, ss[f][xp.index(cols)], dtype=_F64
             )
-            new = choose(errors, grid, self.per_target)
-            changed = np.flatnonzero(new != chosen[f])
-            chosen[f] = new
-            if changed.size:
-                k = xp.index(changed)
-                B = op["Ut"] @ Yp[:, k] if d.dual else op["PtT"] @ C[f][:, k]
-                self._predict_fold(f, B, new[changed], means[f][k], out, k)
+            chosen[f] = choose(errors, self.fold_alphas_b[f], self.per_target, xp)
+            k = xp.index(cols)  # predicted again whether or not the choice moved: no transfer
+            B = op["Ut"] @ Yp[:, k] if d.dual else op["PtT"] @ C[f][:, k]
+            self._predict_fold(f, B, chosen[f][k], means[f][k], out, k)
 
     def _design_rows(self, Yp):
         """The targets back in design row order (inner cross-validation needs them)."""

@@ -21,7 +21,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Fit", "OOFOutput", "oof_correlations", "pearson_from_sums", "resampled_pearson"]
+__all__ = [
+    "Fit",
+    "OOFOutput",
+    "block_for_memory",
+    "oof_correlations",
+    "pearson_from_sums",
+    "resampled_pearson",
+]
 
 
 @dataclass
@@ -57,7 +64,7 @@ def pearson_from_sums(xp, dtype, a, b) -> np.ndarray:
     targets and their predictions, whose means are small against their spread. A column with no
     variance left once its mean is removed (to rounding) gives NaN."""
     n, t = a.shape
-    ones = xp.asarray(np.ones((1, n)), dtype)
+    ones = xp.ones((1, n), dtype)
     parts = [ones @ a, ones @ b, xp.coldot(a, b), xp.coldot(a, a), xp.coldot(b, b)]
     sums = xp.to_numpy(xp.hstack([x.reshape(-1) for x in parts])).astype(np.float64)
     sa, sb, ab, aa, bb = (sums[i * t : (i + 1) * t] for i in range(5))  # one transfer back
@@ -88,6 +95,28 @@ def resampled_pearson(weights: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.n
     den = np.sqrt(va * vb)
     out = np.divide(cov, den, out=np.full(den.shape, np.nan), where=den > 1e-300)
     return out.astype(np.float32)
+
+
+#: the fewest target columns in a block sized from device memory
+MIN_DEVICE_BLOCK = 256
+
+
+def block_for_memory(plans: list, fits: list[Fit], free_bytes: int) -> int:
+    """Target columns per block whose working arrays fill at most half of ``free_bytes`` (a
+    device's free memory), at least :data:`MIN_DEVICE_BLOCK`. Per column of ``n`` stimuli it
+    counts, in the compute dtype, the targets and the predictions of the largest group of fits
+    run together (the nulls and the trial mean) and two sets of each fold's training statistics
+    (``width`` rows: the predictors and the intercept, or ``n`` in the dual form); in float64,
+    the targets, their sums, and each fold's error table."""
+    n = fits[0].target.shape[0]
+    item = np.dtype(plans[0].dtype).itemsize
+    group = sum(f.role == "null" for f in fits) + 1
+    widths = [n if getattr(p, "design", None) is None or p.design.dual else p.design.p + 1
+              for p in plans]  # fmt: skip
+    n_folds, n_alphas = len(plans[0].folds), int(np.size(plans[0].alphas))
+    per_col = item * (2 * group * n + 2 * n_folds * max(widths))
+    per_col += 8 * (2 * n + n_folds * (n_alphas + 4))
+    return int(max(MIN_DEVICE_BLOCK, free_bytes // 2 // per_col))
 
 
 def oof_correlations(

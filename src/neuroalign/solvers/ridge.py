@@ -38,7 +38,7 @@ is the whole design's minus the test rows'. Out-of-fold predictions go through
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -87,7 +87,8 @@ class FoldBasis:
     ``U (n_train, k)`` (``None`` in the primal form until :meth:`Design.left`), ``Q (n_test, k)`` and
     ``P (p, k) = V / √λ`` (primal form; ``None`` in the dual form) are float64;
     ``kappa = (λ_max + α_min) / (λ_min + α_min)``; ``unit``: the penalty unit of this training
-    set (1.0 for absolute penalties, ``trace / n_train`` for relative ones).
+    set (1.0 for absolute penalties, ``trace / n_train`` for relative ones); ``gcv``: the
+    generalised cross-validation terms of each penalty grid (:meth:`Design.gcv_terms`).
     """
 
     train: np.ndarray
@@ -98,6 +99,7 @@ class FoldBasis:
     P: object
     kappa: float
     unit: float = 1.0
+    gcv: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 class Design:
@@ -298,33 +300,48 @@ class Design:
         return True
 
     # ------------------------------------------------------------ selection
-    def alpha_errors(self, b: FoldBasis, B, Y, alphas, cv, yc_sq=None, dtype=None) -> np.ndarray:
-        """Cross-validation error of every α for every target, ``(n_alphas, n_targets)`` float64.
+    def gcv_terms(self, b: FoldBasis, alphas):
+        """``(shrink², resid², m)`` of penalties ``alphas (n_alphas,)`` (absolute, numpy) on basis
+        ``b``: ``(1 − f)² (n_alphas, k)`` and ``(1 − df/n)² (n_alphas, 1)`` as float64 arrays of
+        the backend, and ``m`` the centred directions outside the basis; made once per basis and
+        grid, so choosing α sends nothing to the device."""
+        key = np.asarray(alphas, _F64).tobytes()
+        if key not in b.gcv:
+            xp, n_tr = self.xp, b.train.size
+            lam = xp.to_numpy(b.lam).astype(_F64)
+            free = max(n_tr - 1 - lam.size, 0)
+            al = np.asarray(alphas, _F64)[:, None]
+            shrink = al / (lam[None, :] + al)  # 1 − f = α / (λ + α), (n_alphas, k)
+            resid = (free + shrink.sum(1)) / n_tr  # 1 − df/n with df = 1 + Σ f
+            b.gcv[key] = (xp.asarray(shrink**2, _F64), xp.asarray(resid[:, None] ** 2, _F64), free)
+        return b.gcv[key]
+
+    def alpha_errors(self, b: FoldBasis, B, Y, alphas, cv, yc_sq=None, dtype=None):
+        """Cross-validation error of every α for every target, ``(n_alphas, n_targets)`` float64,
+        an array of the backend (on the device when computing there).
 
         ``B = Uᵀ Yc (k, n_targets)``; ``Y (n, n_targets)`` the targets of every design row;
-        ``yc_sq (n_targets,)`` the training rows' centred sum of squares when already known;
-        ``dtype``: precision of the products with the targets (leave-one-out, k-fold; default the
-        compute dtype).
+        ``alphas (n_alphas,)`` numpy; ``yc_sq (n_targets,)`` the training rows' centred sum of
+        squares when already known; ``dtype``: precision of the products with the targets
+        (leave-one-out, k-fold; default the compute dtype).
         """
         xp = self.xp
         dtype = dtype or self.dtype
         n_tr = b.train.size
-        lam = xp.to_numpy(b.lam).astype(_F64)
         B64 = xp.asarray(B, _F64)
-        # centred training directions outside the basis; 0 when U spans them all (dual form)
-        free = max(n_tr - 1 - lam.size, 0)
-        al = np.asarray(alphas, _F64)[:, None]
-        shrink = al / (lam[None, :] + al)  # 1 − f = α / (λ + α), (n_alphas, k)
         if cv == "gcv":
+            shrink2, resid2, free = self.gcv_terms(b, alphas)
             if yc_sq is None:
                 yc_sq = self._train_ss(b, Y)
             B2 = B64**2
-            r_perp = 0.0
-            if free:
-                r_perp = np.maximum(xp.to_numpy(xp.asarray(yc_sq, _F64) - B2.sum(0)), 0.0)
-            rss = xp.to_numpy(xp.asarray(shrink**2, _F64) @ B2) + r_perp
-            resid = (free + shrink.sum(1)) / n_tr  # 1 − df/n with df = 1 + Σ f
-            return rss / n_tr / (resid**2)[:, None]
+            rss = shrink2 @ B2
+            if free:  # centred training directions outside the basis (none in the dual form)
+                rss = rss + xp.clip_min(xp.asarray(yc_sq, _F64) - B2.sum(0), 0.0)[None, :]
+            return rss / n_tr / resid2
+        lam = xp.to_numpy(b.lam).astype(_F64)
+        free = max(n_tr - 1 - lam.size, 0)
+        al = np.asarray(alphas, _F64)[:, None]
+        shrink = al / (lam[None, :] + al)
         if cv == "loo":
             y_tr = Y[xp.index(b.train)]
             U = self.left(b, dtype)
@@ -338,24 +355,16 @@ class Design:
             for g in xp.asarray(shrink, _F64):
                 d = U2 @ g + h_perp
                 res = xp.asarray(U @ xp.asarray(g[:, None] * B64, dtype), _F64) + res_perp
-                out.append(xp.to_numpy(((res / d[:, None]) ** 2).mean(0)))
-            return np.array(out)
+                out.append(((res / d[:, None]) ** 2).mean(0))
+            return xp.stack(out)
         errs = 0.0
         alphas = np.asarray(alphas, _F64) / b.unit  # relative again: each inner set has its unit
         for test in np.array_split(np.arange(n_tr), cv):
             inner = self.basis(np.delete(b.train, test), b.train[test], float(alphas.min()))
             y_te = xp.asarray(Y[xp.index(inner.test)], _F64)
             Bi, y_mean = self.coords(inner, Y, dtype)
-            errs = errs + np.array(
-                [
-                    xp.to_numpy(
-                        ((y_te - self.predict(inner, Bi, y_mean, a * inner.unit, dtype)) ** 2).mean(
-                            0
-                        )
-                    )
-                    for a in alphas
-                ]
-            )
+            fold = [self.predict(inner, Bi, y_mean, a * inner.unit, dtype) for a in alphas]
+            errs = errs + xp.stack([((y_te - p) ** 2).mean(0) for p in fold])
         return errs / cv
 
     def coords(self, b: FoldBasis, Y, dtype=None):
@@ -382,41 +391,45 @@ class Design:
         y_tr = self.xp.asarray(Y[self.xp.index(b.train)], _F64)
         return ((y_tr - y_tr.mean(0)) ** 2).sum(0)
 
-    def cancellation(self, b: FoldBasis, B, Y, yc_sq=None) -> np.ndarray:
-        """``(n_targets,)``: ``Σ B² / R⊥``, the factor by which forming ``R⊥ = ‖Yc‖² − Σ B²``
-        (the targets' part outside the basis, see :meth:`alpha_errors`) magnifies the rounding of
-        ``B``; 0 where the basis spans every centred direction (``R⊥ = 0`` exactly)."""
+    def cancellation(self, b: FoldBasis, B, Y, yc_sq=None):
+        """``(n_targets,)`` float64 of the backend: ``Σ B² / R⊥``, the factor by which forming
+        ``R⊥ = ‖Yc‖² − Σ B²`` (the targets' part outside the basis, see :meth:`alpha_errors`)
+        magnifies the rounding of ``B``; 0 where the basis spans every centred direction
+        (``R⊥ = 0`` exactly)."""
         xp = self.xp
-        if b.train.size - 1 - int(np.size(xp.to_numpy(b.lam))) <= 0:
-            return np.zeros(B.shape[1])
+        if b.train.size - 1 - b.lam.shape[0] <= 0:
+            return xp.zeros((B.shape[1],), _F64)
         if yc_sq is None:
             yc_sq = self._train_ss(b, Y)
-        b_sq = xp.to_numpy((xp.asarray(B, _F64) ** 2).sum(0))
-        r_perp = xp.to_numpy(xp.asarray(yc_sq, _F64)) - b_sq
-        return b_sq / np.maximum(r_perp, np.finfo(_F64).tiny)
+        b_sq = (xp.asarray(B, _F64) ** 2).sum(0)
+        r_perp = xp.asarray(yc_sq, _F64) - b_sq
+        return b_sq / xp.clip_min(r_perp, float(np.finfo(_F64).tiny))
 
     def select(self, b: FoldBasis, B, Y, alphas, cv, per_target: bool, yc_sq=None, exact=None):
-        """Chosen α per target ``(n_targets,)`` and the error table ``(n_alphas, n_targets)``;
-        ``alphas`` are this basis's absolute penalties (the grid times ``b.unit``).
+        """Chosen α per target ``(n_targets,)`` and the error table ``(n_alphas, n_targets)``
+        (float64 arrays of the backend); ``alphas`` (numpy) are this basis's absolute penalties
+        (the grid times ``b.unit``).
 
         ``exact``: in float32, a function ``cols → (B, Y, yc_sq)`` giving the same statistics
         for the targets ``cols`` from float64 products; targets whose two best α are within
         :data:`~neuroalign.solvers.selection.FLOAT32_TIE` of each other are then re-decided from those (a near tie that
         float32 rounding could flip).
         """
-        n_t = B.shape[1]
+        xp, n_t = self.xp, B.shape[1]
         if alphas.size == 1:
-            return np.full(n_t, alphas[0]), None
+            return xp.asarray(np.full(n_t, alphas[0]), _F64), None
         refine = exact is not None and self.dtype != _F64
         if refine and yc_sq is None:
             yc_sq = self._train_ss(b, Y)  # for both the errors and the cancellation
         errors = self.alpha_errors(b, B, Y, alphas, cv, yc_sq)
         if refine:
-            cols = near_ties(errors, per_target, self.cancellation(b, B, Y, yc_sq))
+            near = near_ties(errors, per_target, self.cancellation(b, B, Y, yc_sq), xp)
+            cols = np.flatnonzero(xp.to_numpy(near))
             if cols.size:
                 B64, Y64, yc_sq64 = exact(cols)
-                errors[:, cols] = self.alpha_errors(b, B64, Y64, alphas, cv, yc_sq64, dtype=_F64)
-        return choose(errors, alphas, per_target), errors
+                exact_errors = self.alpha_errors(b, B64, Y64, alphas, cv, yc_sq64, dtype=_F64)
+                errors[:, xp.index(cols)] = exact_errors
+        return choose(errors, xp.asarray(alphas, _F64), per_target, xp), errors
 
     # ------------------------------------------------------- cross-validation
     def cross_val_predict(self, Y, folds, alphas, cv, per_target=True):
@@ -458,4 +471,9 @@ def fit_full(design: Design, Y, alphas, cv, per_target=True):
     else:
         coef = xp.to_numpy(b.P @ (xp.asarray(B, _F64) * scale * lam[:, None]))
     intercept = xp.to_numpy(xp.asarray(y_mean, _F64)) - design.x_mean @ coef
-    return coef, intercept, alpha, errors
+    return (
+        coef,
+        intercept,
+        np.array(xp.to_numpy(alpha)),
+        (None if errors is None else np.array(xp.to_numpy(errors))),
+    )
