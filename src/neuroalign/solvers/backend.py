@@ -90,6 +90,9 @@ class NumpyBackend:
     def hstack(self, arrays):
         return np.hstack(arrays)
 
+    def vstack(self, arrays):
+        return np.vstack(arrays)
+
     def copy(self, a):
         return a.copy()
 
@@ -194,6 +197,9 @@ class TorchBackend:
 
     def hstack(self, arrays):
         return self.torch.hstack(list(arrays))
+
+    def vstack(self, arrays):
+        return self.torch.vstack(list(arrays))
 
     def copy(self, a):
         return a.clone()

@@ -65,9 +65,7 @@ class FoldPlan:
         if design.check_precision(max(b.kappa for b in bases)):
             bases = design.bases(self.folds, float(alphas.min()))
         self.bases = bases
-        #: each fold's absolute penalties: the grid times the fold's penalty unit
-        self.fold_alphas = [alphas * b.unit for b in bases]
-        self.fold_alphas_b = [xp.asarray(a, _F64) for a in self.fold_alphas]
+        self._set_alphas([alphas * b.unit for b in bases])
         self.dtype = design.dtype
         if self.dense:
             self.L = self._dense_operator(float(alphas[0]))
@@ -88,14 +86,23 @@ class FoldPlan:
             s, e = self.bounds[f], self.bounds[f + 1]
             x_te = design.Xc64[xp.index(self.order[s:e])]
             ones = xp.asarray(np.ones((e - s, 1)), _F64)
-            op = dict(XtT=self._c(_hstack(xp, [x_te, ones]).T), n_tr=n_tr, lam=lam, x_bar=x_bar)
+            op = dict(XtT=self._c(xp.hstack([x_te, ones]).T), n_tr=n_tr, lam=lam, x_bar=x_bar)
             if fixed:
                 M = (b.Q / (lam + float(self.fold_alphas[f][0]))[None, :]) @ b.P.T  # (n_test, p)
-                op["Mt"] = self._c(_hstack(xp, [M, 1.0 / n_tr - (M @ x_bar)[:, None]]))
+                op["Mt"] = self._c(xp.hstack([M, 1.0 / n_tr - (M @ x_bar)[:, None]]))
             else:
-                Pt = _vstack(xp, [b.P, -(x_bar[None, :] @ b.P)])  # (p+1, k)
+                Pt = xp.vstack([b.P, -(x_bar[None, :] @ b.P)])  # (p+1, k)
                 op.update(PtT=self._c(Pt.T), Q=self._c(b.Q))
             self.folds_ops.append(op)
+
+    def _set_alphas(self, fold_alphas):
+        """Each fold's absolute penalties (the grid times the fold's penalty unit): ``fold_alphas``
+        (numpy), ``fold_alphas_b`` (the backend's, to choose among) and ``first_alphas
+        (n_folds, 1)`` (the backend's; the one α of a fixed penalty)."""
+        xp = self.xp
+        self.fold_alphas = fold_alphas
+        self.fold_alphas_b = [xp.asarray(a, _F64) for a in fold_alphas]
+        self.first_alphas = xp.asarray(np.array([a[:1] for a in fold_alphas]), _F64)
 
     def _c(self, a):
         return self.xp.asarray(a, self.dtype)
@@ -109,7 +116,7 @@ class FoldPlan:
         if d.check_precision(max(kappa for _, kappa, _ in ops)):
             ops = xp.map(lambda s: d.hat(s[0], s[1], alpha), splits)
         self.dtype = d.dtype
-        self.fold_alphas = [np.array([a]) for _, _, a in ops]
+        self._set_alphas([np.array([a]) for _, _, a in ops])
         L = xp.zeros((d.n, d.n), _F64)
         for f, ((train, _), (op, _, _)) in enumerate(zip(splits, ops, strict=True)):
             s, e = self.bounds[f], self.bounds[f + 1]
@@ -201,7 +208,7 @@ class FoldPlan:
         t = Yp.shape[1]
         if self.dense:
             pred = self.L @ Yp if out is None else xp.matmul(self.L, Yp, out)
-            return pred, self._fixed_alphas(t)
+            return pred, xp.expand(self.first_alphas, (len(self.folds), t))
         out = xp.empty((self.design.n, t), self.dtype) if out is None else out
         b_ = self.bounds
         if not self.design.dual and C is None:
@@ -209,7 +216,7 @@ class FoldPlan:
         if self.alphas.size == 1:  # primal form, one α
             for f, op in enumerate(self.folds_ops):
                 xp.matmul(op["Mt"], C[f], out[b_[f] : b_[f + 1]])
-            return out, self._fixed_alphas(t)
+            return out, xp.expand(self.first_alphas, (len(self.folds), t))
         if Y64 is None:
             Y64 = Yp
         means, ss = self.train_stats(Y64) if stats is None else stats
@@ -232,12 +239,6 @@ class FoldPlan:
             if near:
                 self._settle(near, Yp, C, Y64, ss, means, chosen, out)
         return out, xp.stack(chosen)
-
-    def _fixed_alphas(self, t: int):
-        """``(n_folds, t)``: each fold's one absolute penalty, for every target."""
-        if not hasattr(self, "_fixed"):
-            self._fixed = self.xp.asarray(np.array([a[0] for a in self.fold_alphas]), _F64)
-        return self.xp.expand(self._fixed[:, None], (len(self.folds), t))
 
     def _predict_fold(self, f, B, alpha, mean, out, cols):
         """``out[fold f rows, cols] = Q_f (B / (λ + α)) + ȳ_train`` for coordinates ``B``."""
@@ -282,11 +283,3 @@ class FoldPlan:
     def _design_rows(self, Yp):
         """The targets back in design row order (inner cross-validation needs them)."""
         return Yp[self.xp.index(self.pos)]
-
-
-def _hstack(xp, arrays):
-    return np.hstack(arrays) if xp.name == "numpy" else xp.torch.hstack(arrays)
-
-
-def _vstack(xp, arrays):
-    return np.vstack(arrays) if xp.name == "numpy" else xp.torch.vstack(arrays)

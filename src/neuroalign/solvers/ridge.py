@@ -307,14 +307,22 @@ class Design:
         grid, so choosing α sends nothing to the device."""
         key = np.asarray(alphas, _F64).tobytes()
         if key not in b.gcv:
-            xp, n_tr = self.xp, b.train.size
-            lam = xp.to_numpy(b.lam).astype(_F64)
-            free = max(n_tr - 1 - lam.size, 0)
-            al = np.asarray(alphas, _F64)[:, None]
-            shrink = al / (lam[None, :] + al)  # 1 − f = α / (λ + α), (n_alphas, k)
-            resid = (free + shrink.sum(1)) / n_tr  # 1 − df/n with df = 1 + Σ f
-            b.gcv[key] = (xp.asarray(shrink**2, _F64), xp.asarray(resid[:, None] ** 2, _F64), free)
+            shrink, free = self._shrinkage(b, alphas)
+            resid = (free + shrink.sum(1)) / b.train.size  # 1 − df/n with df = 1 + Σ f
+            b.gcv[key] = (
+                self.xp.asarray(shrink**2, _F64),
+                self.xp.asarray(resid[:, None] ** 2, _F64),
+                free,
+            )
         return b.gcv[key]
+
+    def _shrinkage(self, b: FoldBasis, alphas):
+        """``1 − f = α / (λ + α)`` ``(n_alphas, k)`` float64 numpy of penalties ``alphas`` on basis
+        ``b``, and ``m``, the centred training directions outside the basis (0 when ``U`` spans
+        them all, as in the dual form)."""
+        lam = self.xp.to_numpy(b.lam).astype(_F64)
+        al = np.asarray(alphas, _F64)[:, None]
+        return al / (lam[None, :] + al), max(b.train.size - 1 - lam.size, 0)
 
     def alpha_errors(self, b: FoldBasis, B, Y, alphas, cv, yc_sq=None, dtype=None):
         """Cross-validation error of every α for every target, ``(n_alphas, n_targets)`` float64,
@@ -338,10 +346,7 @@ class Design:
             if free:  # centred training directions outside the basis (none in the dual form)
                 rss = rss + xp.clip_min(xp.asarray(yc_sq, _F64) - B2.sum(0), 0.0)[None, :]
             return rss / n_tr / resid2
-        lam = xp.to_numpy(b.lam).astype(_F64)
-        free = max(n_tr - 1 - lam.size, 0)
-        al = np.asarray(alphas, _F64)[:, None]
-        shrink = al / (lam[None, :] + al)
+        shrink, free = self._shrinkage(b, alphas)
         if cv == "loo":
             y_tr = Y[xp.index(b.train)]
             U = self.left(b, dtype)
